@@ -1,1 +1,47 @@
-fn main() {}
+//! `callsynth`: synthetic Twilio call data, offline and deterministic.
+//!
+//! This binary only parses flags, calls the library crates and prints; every behaviour worth
+//! testing lives in a library or is reachable through the integration tests in `tests/it`.
+
+mod cmd_generate;
+mod cmd_personas;
+mod output;
+mod persona_source;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Synthetic contact-centre calls with the exact Twilio events they produce.
+#[derive(Debug, Parser)]
+#[command(name = "callsynth", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate calls: transcripts, ground truth and their Twilio events as NDJSON.
+    #[command(after_long_help = cmd_generate::EXAMPLES)]
+    Generate(Box<cmd_generate::GenerateArgs>),
+    /// List or validate customer and agent personas.
+    #[command(subcommand)]
+    Personas(cmd_personas::PersonasCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Generate(args) => cmd_generate::run(*args),
+        Command::Personas(cmd) => cmd_personas::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) if output::is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -28,13 +28,8 @@ pub enum CallStatus {
 
 impl CallStatus {
     /// Every final status, in the order summaries print them.
-    pub const ALL: [CallStatus; 5] = [
-        CallStatus::Completed,
-        CallStatus::Busy,
-        CallStatus::NoAnswer,
-        CallStatus::Failed,
-        CallStatus::Canceled,
-    ];
+    pub const ALL: [CallStatus; 5] =
+        [CallStatus::Completed, CallStatus::Busy, CallStatus::NoAnswer, CallStatus::Failed, CallStatus::Canceled];
 
     /// Twilio's spelling (`no-answer`, …).
     pub const fn as_str(self) -> &'static str {
@@ -169,13 +164,8 @@ pub enum Outcome {
 
 impl Outcome {
     /// Every outcome, in the order summaries print them.
-    pub const ALL: [Outcome; 5] = [
-        Outcome::Resolved,
-        Outcome::PartiallyResolved,
-        Outcome::Unresolved,
-        Outcome::Escalated,
-        Outcome::Abandoned,
-    ];
+    pub const ALL: [Outcome; 5] =
+        [Outcome::Resolved, Outcome::PartiallyResolved, Outcome::Unresolved, Outcome::Escalated, Outcome::Abandoned];
 
     /// The snake_case spelling used in datasets.
     pub const fn as_str(self) -> &'static str {

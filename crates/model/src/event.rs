@@ -52,17 +52,13 @@ impl DetailType {
             DetailType::CallInitiated => "com.twilio.voice.status-callback.call.initiated",
             DetailType::CallCompleted => "com.twilio.voice.status-callback.call.completed",
             DetailType::RecordingCompleted => "com.twilio.voice.status-callback.recording.processed",
-            DetailType::TranscriptionCompleted => {
-                "com.twilio.voice.status-callback.transcription.processed"
-            }
+            DetailType::TranscriptionCompleted => "com.twilio.voice.status-callback.transcription.processed",
         })
     }
 
     /// Recognises either spelling (seed or Twilio).
     pub fn parse(name: &str) -> Option<DetailType> {
-        DetailType::ALL
-            .into_iter()
-            .find(|kind| kind.seed_name() == name || kind.twilio_name().0 == name)
+        DetailType::ALL.into_iter().find(|kind| kind.seed_name() == name || kind.twilio_name().0 == name)
     }
 }
 

@@ -23,13 +23,13 @@ mod persona;
 mod sid;
 
 pub use call::{
-    Call, CallStatus, Direction, Ending, GroundTruth, Journey, Outcome, Recording, SentimentLabel,
-    Speaker, Transcription, Turn,
+    Call, CallStatus, Direction, Ending, GroundTruth, Journey, Outcome, Recording, SentimentLabel, Speaker,
+    Transcription, Turn,
 };
 pub use event::{
-    CallCompletedDetail, CallInitiatedDetail, CloudEvent, DetailType, EventBridgeEnvelope,
-    FormParameters, RecordingCompletedDetail, TranscriptionCompletedDetail, TwilioEventType,
-    VoiceWebhookEvent, WebhookRequest, WebhookResponse,
+    CallCompletedDetail, CallInitiatedDetail, CloudEvent, DetailType, EventBridgeEnvelope, FormParameters,
+    RecordingCompletedDetail, TranscriptionCompletedDetail, TwilioEventType, VoiceWebhookEvent, WebhookRequest,
+    WebhookResponse,
 };
 pub use persona::{Agent, Customer, Level};
 pub use sid::{Sid, SidError, SidPrefix};

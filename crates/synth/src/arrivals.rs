@@ -12,8 +12,8 @@ use rand_distr::{Distribution, Exp1};
 
 /// Relative call volume per UTC hour of day: quiet nights, a morning peak, a post-lunch peak.
 pub const DIURNAL: [f64; 24] = [
-    0.12, 0.08, 0.06, 0.06, 0.08, 0.15, 0.35, 0.7, 1.15, 1.5, 1.6, 1.55, 1.35, 1.45, 1.55, 1.5, 1.35, 1.15,
-    0.9, 0.7, 0.55, 0.4, 0.28, 0.18,
+    0.12, 0.08, 0.06, 0.06, 0.08, 0.15, 0.35, 0.7, 1.15, 1.5, 1.6, 1.55, 1.35, 1.45, 1.55, 1.5, 1.35, 1.15, 0.9, 0.7,
+    0.55, 0.4, 0.28, 0.18,
 ];
 
 /// Relative call volume per day of week, Monday first: Mondays busiest, weekends quiet.

@@ -65,7 +65,15 @@ pub fn corrupt(text: &str, wer: f64, rng: &mut impl Rng, out: &mut String) {
             let lower = core.to_lowercase();
             let replacement = CONFUSIONS
                 .iter()
-                .find_map(|&(a, b)| if a == lower { Some(b) } else if b == lower { Some(a) } else { None })
+                .find_map(|&(a, b)| {
+                    if a == lower {
+                        Some(b)
+                    } else if b == lower {
+                        Some(a)
+                    } else {
+                        None
+                    }
+                })
                 .unwrap_or_else(|| FILLERS.choose(rng).expect("non-empty"));
             push(out, &format!("{replacement}{punct}"));
         } else if u < 0.8 {

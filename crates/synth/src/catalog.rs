@@ -472,18 +472,15 @@ impl Catalog {
                 best = (hits, Some(i));
             }
         }
-        best.1
-            .or_else(|| self.categories.iter().position(|c| c.id == "other"))
-            .unwrap_or(0)
+        best.1.or_else(|| self.categories.iter().position(|c| c.id == "other")).unwrap_or(0)
     }
 }
 
 /// Whether `phrase` occurs in `text` on word boundaries ("late" is not in "unrelated").
 fn contains_words(text: &str, phrase: &str) -> bool {
     let is_word = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
-    text.match_indices(phrase).any(|(at, _)| {
-        !is_word(text[..at].chars().next_back()) && !is_word(text[at + phrase.len()..].chars().next())
-    })
+    text.match_indices(phrase)
+        .any(|(at, _)| !is_word(text[..at].chars().next_back()) && !is_word(text[at + phrase.len()..].chars().next()))
 }
 
 fn compile_lines(
@@ -492,9 +489,10 @@ fn compile_lines(
 ) -> Result<CompiledLines, String> {
     let mut out = CompiledLines::new();
     for (step_key, tones) in raw {
-        let si = Step::ALL.iter().position(|s| s.key() == step_key).ok_or_else(|| {
-            format!("{context}: unknown step \"{step_key}\" (known steps: {})", StepList)
-        })?;
+        let si = Step::ALL
+            .iter()
+            .position(|s| s.key() == step_key)
+            .ok_or_else(|| format!("{context}: unknown step \"{step_key}\" (known steps: {})", StepList))?;
         for (tone_key, lines) in tones {
             let tone = Tone::ALL.iter().find(|t| t.key() == tone_key).ok_or_else(|| {
                 format!(

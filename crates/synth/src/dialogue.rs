@@ -26,8 +26,8 @@ use rand_distr::{Distribution, Normal};
 
 use crate::asr;
 use crate::catalog::{Catalog, Piece, Slot, Step, Tone};
-use crate::plan::{CallPlan, Escalation};
 use crate::personas::PersonaPool;
+use crate::plan::{CallPlan, Escalation};
 use crate::profile::{AgentProfile, CustomerProfile, LengthPreference};
 use crate::rng::{Purpose, RngFactory};
 
@@ -142,7 +142,17 @@ impl Slots<'_> {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 const DAYS_IN_WORDS: [&str; 6] = ["two", "three", "four", "five", "six", "seven"];
@@ -208,8 +218,8 @@ pub fn render(plan: &CallPlan, ctx: &RenderContext<'_>) -> Call {
 
     // Pass 2: customer sentiment per customer line.
     let repeat = plan.contact_number > 1;
-    let start = (0.45 - customer.temper + normal(&mut rng, 0.0, 0.12) - if repeat { 0.2 } else { 0.0 })
-        .clamp(-0.95, 0.8);
+    let start =
+        (0.45 - customer.temper + normal(&mut rng, 0.0, 0.12) - if repeat { 0.2 } else { 0.0 }).clamp(-0.95, 0.8);
     let end = match talk.ending {
         Ending::Resolved => 0.5 + 0.3 * agent.skill,
         Ending::PartiallyResolved => 0.1 * agent.skill,
@@ -235,7 +245,7 @@ pub fn render(plan: &CallPlan, ctx: &RenderContext<'_>) -> Call {
 
     // Pass 3: words.
     let category = &ctx.catalog.categories[customer.category];
-    let slots = slots(ctx, customer, agent, &category.department, &mut rng);
+    let slots = slots(ctx, customer, agent, &category.department, plan.initiated_at_ms, &mut rng);
     let agent_tone = if agent.warmth >= 0.6 { Tone::Warm } else { Tone::Flat };
     let customer_fillers = 0.02
         + match customer.persona.technical_proficiency {
@@ -283,10 +293,12 @@ pub fn render(plan: &CallPlan, ctx: &RenderContext<'_>) -> Call {
                 }
             }
         }
-        let rate = match line.speaker {
-            Speaker::Customer => customer_fillers + if sentiment.unwrap_or(0.0) < -0.3 { 0.02 } else { 0.0 },
-            Speaker::Agent => agent_fillers,
-            Speaker::Supervisor => 0.0,
+        let rate = match (&line.content, line.speaker) {
+            // Scripted persona lines are read out verbatim.
+            (Content::Persona(_), _) => 0.0,
+            (_, Speaker::Customer) => customer_fillers + if sentiment.unwrap_or(0.0) < -0.3 { 0.02 } else { 0.0 },
+            (_, Speaker::Agent) => agent_fillers,
+            (_, Speaker::Supervisor) => 0.0,
         };
         texts.push(add_disfluencies(&text, rate, &mut rng));
     }
@@ -362,13 +374,11 @@ pub fn render(plan: &CallPlan, ctx: &RenderContext<'_>) -> Call {
         recording_done + 10_000 + i64::from(call.duration_seconds) * 300 + rng.random_range(0..20_000);
     call.recording = Some(Recording {
         sid: recording_sid,
-        url: format!(
-            "https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/{recording_sid}",
-            ctx.account_sid
-        ),
+        url: format!("https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/{recording_sid}", ctx.account_sid),
         duration_seconds: (last_end - call.ring_seconds).ceil() as u32,
         completed_at_ms: recording_done,
     });
+    let mut asr_rng = ctx.factory.rng(Purpose::Asr, plan.index);
     let mut text = String::with_capacity(turns.iter().map(|t| t.text.len() + 12).sum());
     for (i, turn) in turns.iter().enumerate() {
         if i > 0 {
@@ -377,7 +387,7 @@ pub fn render(plan: &CallPlan, ctx: &RenderContext<'_>) -> Call {
         text.push_str(turn.speaker.label());
         text.push_str(": ");
         if ctx.asr_wer > 0.0 {
-            asr::corrupt(&turn.text, ctx.asr_wer, &mut rng, &mut text);
+            asr::corrupt(&turn.text, ctx.asr_wer, &mut asr_rng, &mut text);
         } else {
             text.push_str(&turn.text);
         }
@@ -428,6 +438,7 @@ fn slots<'a>(
     customer: &'a CustomerProfile,
     agent: &'a AgentProfile,
     department: &'a str,
+    now_ms: i64,
     rng: &mut ChaCha8Rng,
 ) -> Slots<'a> {
     let catalog = ctx.catalog;
@@ -435,8 +446,12 @@ fn slots<'a>(
     for _ in 0..10 {
         tracking.push(char::from(b"0123456789ABCDEFGHJKLMNPRSTUVWXYZ"[rng.random_range(0..33)]));
     }
+    // A date one to three weeks before the call: when the order was placed or shipped.
+    let days_ago = rng.random_range(1..22i64);
+    let when = time::OffsetDateTime::from_unix_timestamp((now_ms / 1000) - days_ago * 86_400)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     let mut date = String::new();
-    let _ = write!(date, "{} {}", MONTHS[rng.random_range(0..12)], ordinal(rng.random_range(1..=28)));
+    let _ = write!(date, "{} {}", MONTHS[usize::from(u8::from(when.month())) - 1], ordinal(when.day()));
     Slots {
         agent: first_name(&agent.persona.agent_name),
         customer: first_name(&customer.persona.customer_name),
@@ -581,7 +596,13 @@ fn add_disfluencies(text: &str, rate: f64, rng: &mut impl Rng) -> String {
         }
         let u: f64 = rng.random();
         if u < rate * 0.7 {
-            out.push_str(if i == 0 { if u < rate * 0.35 { "Um, " } else { "Uh, " } } else if u < rate * 0.35 { "um, " } else { "uh, " });
+            out.push_str(if i == 0 {
+                if u < rate * 0.35 { "Um, " } else { "Uh, " }
+            } else if u < rate * 0.35 {
+                "um, "
+            } else {
+                "uh, "
+            });
         } else if u < rate && word.chars().all(char::is_alphabetic) && word.len() <= 6 {
             out.push_str(word);
             out.push_str("- ");

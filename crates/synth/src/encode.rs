@@ -233,7 +233,10 @@ impl Encoder {
                         format!("/2010-04-01/Accounts/{}/Recordings/{}.json", call.account_sid, recording_sid(call)),
                         "Voice.WebhookEvent",
                     ),
-                    _ => (format!("/2010-04-01/Accounts/{}/Calls/{}.json", call.account_sid, call.call_sid), "Voice.WebhookEvent"),
+                    _ => (
+                        format!("/2010-04-01/Accounts/{}/Calls/{}.json", call.account_sid, call.call_sid),
+                        "Voice.WebhookEvent",
+                    ),
                 };
                 let cloud = CloudEvent {
                     specversion: "1.0".into(),
@@ -393,17 +396,14 @@ fn twilio_data<'a>(call: &'a Call, event: EventRef, callback_base: &str) -> Voic
             "transcription"
         }
     };
-    let event_sid = model::Sid::from_bytes(model::SidPrefix::VoiceWebhookEvent, derived_bytes(call, event.kind, 0x56_57));
+    let event_sid =
+        model::Sid::from_bytes(model::SidPrefix::VoiceWebhookEvent, derived_bytes(call, event.kind, 0x56_57));
     VoiceWebhookEvent {
         sid: Cow::Borrowed(call.call_sid.as_str()),
         request_date_created: clock::rfc2822(event.at_ms).into(),
         timestamp: clock::rfc3339_millis(event.at_ms).into(),
         event_sid: Cow::Owned(event_sid.as_str().to_string()),
-        request: WebhookRequest {
-            method: "POST".into(),
-            url: format!("{callback_base}/{path}").into(),
-            parameters: p,
-        },
+        request: WebhookRequest { method: "POST".into(), url: format!("{callback_base}/{path}").into(), parameters: p },
         response: WebhookResponse {
             response_code: 200,
             request_duration: 40 + (event.at_ms.rem_euclid(160)) as u32,

@@ -86,7 +86,9 @@ impl Pairing {
         let difficult = |i: usize| pool.customers[i].is_difficult();
         let competence = |level: Level| move |i: usize| pool.agents[i].persona.competence_level == level;
         let (customers, agents, need_customer, need_agent): (Vec<usize>, Vec<usize>, String, String) = match strategy {
-            Strategy::Random => (customers_where(&|_| true), agents_where(&|_| true), "any customer".into(), "any agent".into()),
+            Strategy::Random => {
+                (customers_where(&|_| true), agents_where(&|_| true), "any customer".into(), "any agent".into())
+            }
             Strategy::Frustrated => (
                 customers_where(&difficult),
                 agents_where(&competence(Level::High)),
@@ -106,11 +108,14 @@ impl Pairing {
                 "an agent with CompetenceLevel Low".into(),
             ),
         };
-        let missing: Vec<String> = [(customers.is_empty(), need_customer, pool.customers.len(), "customers"), (agents.is_empty(), need_agent, pool.agents.len(), "agents")]
-            .into_iter()
-            .filter(|(empty, ..)| *empty)
-            .map(|(_, need, total, side)| format!("it needs {need}, and none of the {total} {side} qualifies"))
-            .collect();
+        let missing: Vec<String> = [
+            (customers.is_empty(), need_customer, pool.customers.len(), "customers"),
+            (agents.is_empty(), need_agent, pool.agents.len(), "agents"),
+        ]
+        .into_iter()
+        .filter(|(empty, ..)| *empty)
+        .map(|(_, need, total, side)| format!("it needs {need}, and none of the {total} {side} qualifies"))
+        .collect();
         if !missing.is_empty() {
             return Err(PairingError { strategy, reason: missing.join("; ") });
         }
@@ -161,9 +166,13 @@ mod tests {
                 let (customer, agent) = (&pool.customers[c], &pool.agents[a]);
                 match strategy {
                     Strategy::Random => {}
-                    Strategy::Frustrated => assert!(customer.is_difficult() && agent.persona.competence_level == Level::High),
+                    Strategy::Frustrated => {
+                        assert!(customer.is_difficult() && agent.persona.competence_level == Level::High)
+                    }
                     Strategy::Patient => assert!(customer.is_patient()),
-                    Strategy::Challenging => assert!(customer.is_difficult() && agent.persona.competence_level == Level::Low),
+                    Strategy::Challenging => {
+                        assert!(customer.is_difficult() && agent.persona.competence_level == Level::Low)
+                    }
                 }
             }
         }

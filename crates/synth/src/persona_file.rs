@@ -139,15 +139,9 @@ pub fn load_any(path: &Path) -> Result<PersonaSet, PersonaErrors> {
     let value = parse_json(&name, &text)?;
     let kind = match &value {
         Value::Object(map) if map.contains_key(PersonaKind::Agents.key()) => PersonaKind::Agents,
-        Value::Object(map) if map.contains_key(PersonaKind::Customers.key()) => {
-            PersonaKind::Customers
-        }
+        Value::Object(map) if map.contains_key(PersonaKind::Customers.key()) => PersonaKind::Customers,
         _ => {
-            return Err(one(
-                &name,
-                None,
-                "expected an object with key \"CustomerPrompts\" or \"AgentPrompts\"".into(),
-            ));
+            return Err(one(&name, None, "expected an object with key \"CustomerPrompts\" or \"AgentPrompts\"".into()));
         }
     };
     match kind {
@@ -376,9 +370,7 @@ fn json_type(value: &Value) -> &'static str {
 /// `^\+[1-9]\d{1,14}$`: E.164 as the origin validated it.
 pub fn is_e164(text: &str) -> bool {
     let Some(digits) = text.strip_prefix('+') else { return false };
-    (2..=15).contains(&digits.len())
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !digits.starts_with('0')
+    (2..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) && !digits.starts_with('0')
 }
 
 /// "non-space@non-space.non-space", the origin's e-mail shape check.
@@ -435,11 +427,8 @@ mod tests {
 
     #[test]
     fn errors_name_file_record_and_field() {
-        let text = customers(vec![
-            customer_json(&[]),
-            customer_json(&[]),
-            customer_json(&[("CustomerName", Value::Null)]),
-        ]);
+        let text =
+            customers(vec![customer_json(&[]), customer_json(&[]), customer_json(&[("CustomerName", Value::Null)])]);
         assert_eq!(
             messages(parse_customers("customers.json", &text)),
             ["customers.json: record 3: CustomerName is required"]
@@ -479,7 +468,10 @@ mod tests {
     fn file_level_problems_are_explained() {
         let err = |text: &str| parse_customers("f.json", text).unwrap_err().to_string();
         assert!(err("{not json").starts_with("f.json: invalid JSON: "));
-        assert_eq!(err(r#"{"CustomerPrompts": []}"#), "f.json: \"CustomerPrompts\" is empty: at least one record is needed");
+        assert_eq!(
+            err(r#"{"CustomerPrompts": []}"#),
+            "f.json: \"CustomerPrompts\" is empty: at least one record is needed"
+        );
         assert_eq!(
             err(r#"{"AgentPrompts": []}"#),
             "f.json: expected top-level key \"CustomerPrompts\" (found \"AgentPrompts\": is this the other kind of persona file?)"

@@ -8,7 +8,7 @@ use rand::seq::IndexedRandom;
 use serde::Deserialize;
 
 use crate::catalog::Catalog;
-use crate::persona_file::{self, PersonaErrors};
+use crate::persona_file;
 use crate::profile::{AgentProfile, CustomerProfile};
 use crate::rng::{Purpose, RngFactory};
 
@@ -201,6 +201,3 @@ mod tests {
         assert_eq!(phones.len(), MAX_PROCEDURAL_CUSTOMERS);
     }
 }
-
-/// Re-exported so callers can report persona problems without importing the module.
-pub type LoadError = PersonaErrors;

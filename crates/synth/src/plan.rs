@@ -163,7 +163,7 @@ impl<'a> Planner<'a> {
         } else if rng.random::<f64>() < 0.03 {
             return TalkPlan { ending: Ending::Transfer, escalation: Some(Escalation::AgentTransfer), deescalated };
         }
-        let p_resolved = (0.35 + 0.55 * a.skill - 0.35 * c.difficulty - repeat).clamp(0.05, 0.95);
+        let p_resolved = (0.45 + 0.5 * a.skill - 0.35 * c.difficulty - repeat).clamp(0.05, 0.95);
         let p_partial = 0.35 * (1.0 - p_resolved);
         let u: f64 = rng.random();
         let ending = if u < p_resolved {
@@ -213,7 +213,8 @@ impl Iterator for Planner<'_> {
             matches!(t.ending, Ending::Unresolved | Ending::PartiallyResolved | Ending::Hangup | Ending::Transfer)
         });
         if unfixed && rng.random::<f64>() < self.settings.repeat_probability {
-            let delay_h = 1.0 / 6.0 + self.settings.repeat_delay_hours * Distribution::<f64>::sample(&rand_distr::Exp1, &mut rng);
+            let delay_h =
+                1.0 / 6.0 + self.settings.repeat_delay_hours * Distribution::<f64>::sample(&rand_distr::Exp1, &mut rng);
             self.follow_ups.push(Reverse(FollowUp {
                 at_ms: at_ms + (delay_h * 3_600_000.0) as i64,
                 order: index,

@@ -207,8 +207,7 @@ impl CustomerProfile {
         let temper = keyword_score(&persona.demeanor, DEMEANOR_WEIGHTS, 0.4);
         let escalation_sensitivity = keyword_score(&persona.escalation_trigger, TRIGGER_WEIGHTS, 0.4);
         let length = LengthPreference::parse(&persona.conversation_length_preference);
-        let difficulty = (0.6 * temper + 0.25 * escalation_sensitivity + 0.15 * length.impatience())
-            .clamp(0.0, 1.0);
+        let difficulty = (0.6 * temper + 0.25 * escalation_sensitivity + 0.15 * length.impatience()).clamp(0.0, 1.0);
         CustomerProfile { persona, difficulty, escalation_sensitivity, temper, length, category }
     }
 

@@ -20,18 +20,21 @@ pub enum Purpose {
     Customer = 2,
     /// The arrival process (one stream for the whole run).
     Arrivals = 3,
+    /// Simulated ASR noise of one call's transcript, kept apart so that turning noise on
+    /// changes nothing but the transcript text.
+    Asr = 4,
 }
 
 /// Makes the generator for a (purpose, index) pair.
 #[derive(Debug, Clone)]
 pub struct RngFactory {
-    keys: [[u8; 32]; 4],
+    keys: [[u8; 32]; 5],
 }
 
 impl RngFactory {
     /// Derives one key per purpose from the user's seed.
     pub fn new(seed: u64) -> RngFactory {
-        let mut keys = [[0u8; 32]; 4];
+        let mut keys = [[0u8; 32]; 5];
         for (purpose, key) in keys.iter_mut().enumerate() {
             let mut expand = ChaCha8Rng::seed_from_u64(seed ^ (purpose as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
             rand::RngCore::fill_bytes(&mut expand, key);

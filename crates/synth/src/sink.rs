@@ -75,7 +75,14 @@ pub struct NdjsonSink<E: Write, R: Write> {
 impl<E: Write + Send, R: Write + Send> NdjsonSink<E, R> {
     /// A sink writing events to `events` and records to `records`.
     pub fn new(format: Format, events: E, records: Option<R>) -> NdjsonSink<E, R> {
-        NdjsonSink { events, records, framer: Framer::new(format), buffer: Vec::with_capacity(1 << 20), event_bytes: 0, record_bytes: 0 }
+        NdjsonSink {
+            events,
+            records,
+            framer: Framer::new(format),
+            buffer: Vec::with_capacity(1 << 20),
+            event_bytes: 0,
+            record_bytes: 0,
+        }
     }
 
     /// Gives back the writers (after [`CallSink::finish`]).

@@ -47,9 +47,8 @@ impl FromStr for StatusRates {
         let mut rates = [0.0; 5];
         let mut seen = [false; 5];
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = part
-                .split_once('=')
-                .ok_or_else(|| format!("{part:?} is not STATUS=RATE (e.g. busy=0.03)"))?;
+            let (name, value) =
+                part.split_once('=').ok_or_else(|| format!("{part:?} is not STATUS=RATE (e.g. busy=0.03)"))?;
             let i = CallStatus::ALL
                 .iter()
                 .position(|s| s.as_str() == name.trim())

@@ -1,0 +1,9 @@
+//! callsynth's integration tests: one binary, a module per feature.
+
+mod bad_input;
+mod determinism;
+mod events;
+mod personas_cli;
+mod strategies;
+mod support;
+mod transcripts;
