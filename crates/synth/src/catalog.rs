@@ -16,7 +16,9 @@
 //! every category, so a broken catalogue fails at start-up with a message naming the gap, never
 //! mid-run.
 //!
-//! Lines are templates: `{slot}` is replaced by a per-call value (see [`Slot`]).
+//! Lines are templates: `{slot}` is replaced by a per-call value (see [`Slot`]). An optional
+//! `[vocabulary.low|medium|high]` table rewrites phrases in customer lines by the customer's
+//! technical proficiency, so the same catalogue speaks plainly or in jargon.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -314,6 +316,8 @@ pub struct Catalog {
     arena: Vec<Template>,
     /// `(start, len)` into `arena` for each (category, step, tone).
     index: Vec<(u32, u32)>,
+    /// Phrase rewrites per technical proficiency (Low, Medium, High), longest first.
+    vocabulary: [Vec<(String, String)>; 3],
 }
 
 #[derive(Deserialize)]
@@ -324,6 +328,19 @@ struct RawCatalog {
     #[serde(default)]
     lines: BTreeMap<String, BTreeMap<String, Vec<String>>>,
     categories: Vec<RawCategory>,
+    #[serde(default)]
+    vocabulary: RawVocabulary,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawVocabulary {
+    #[serde(default)]
+    low: BTreeMap<String, String>,
+    #[serde(default)]
+    medium: BTreeMap<String, String>,
+    #[serde(default)]
+    high: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -439,6 +456,19 @@ impl Catalog {
                 }
             }
         }
+        let rewrites = |map: BTreeMap<String, String>, level: &str| -> Result<Vec<(String, String)>, CatalogError> {
+            let mut list: Vec<(String, String)> = map.into_iter().collect();
+            if let Some((from, _)) = list.iter().find(|(from, _)| from.trim().is_empty()) {
+                return Err(err(format!("vocabulary.{level}: empty phrase {from:?}")));
+            }
+            list.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+            Ok(list)
+        };
+        let vocabulary = [
+            rewrites(raw.vocabulary.low, "low")?,
+            rewrites(raw.vocabulary.medium, "medium")?,
+            rewrites(raw.vocabulary.high, "high")?,
+        ];
         Ok(Catalog {
             domain: raw.domain.name,
             company: raw.domain.company,
@@ -449,7 +479,29 @@ impl Catalog {
             categories,
             arena,
             index,
+            vocabulary,
         })
+    }
+
+    /// Phrase rewrites for customers of a technical proficiency (`[vocabulary.low]` …): Low
+    /// proficiency customers describe things in plain words, High ones in the trade's terms.
+    pub fn vocabulary(&self, level: model::Level) -> &[(String, String)] {
+        &self.vocabulary[match level {
+            model::Level::Low => 0,
+            model::Level::Medium => 1,
+            model::Level::High => 2,
+        }]
+    }
+
+    /// Applies the rewrites for `level` to `text`.
+    pub fn reword(&self, level: model::Level, text: String) -> String {
+        let mut text = text;
+        for (from, to) in self.vocabulary(level) {
+            if text.contains(from.as_str()) {
+                text = text.replace(from.as_str(), to);
+            }
+        }
+        text
     }
 
     /// The lines for a step in a tone and category (never empty for the tones the step's
@@ -559,6 +611,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn vocabulary_rewrites_by_proficiency_longest_phrase_first() {
+        let catalog = Catalog::builtin();
+        let said = "The password reset link isn't arriving and I was charged twice.".to_string();
+        let low = catalog.reword(model::Level::Low, said.clone());
+        let high = catalog.reword(model::Level::High, said.clone());
+        assert_eq!(low, "The link to change my password isn't arriving and I was charged twice.");
+        assert_eq!(high, "The password reset token email isn't arriving and I was double-billed.");
+        assert_eq!(catalog.reword(model::Level::Medium, said.clone()), said);
     }
 
     #[test]

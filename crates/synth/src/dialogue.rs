@@ -293,6 +293,9 @@ pub fn render(plan: &CallPlan, ctx: &RenderContext<'_>) -> Call {
                 }
             }
         }
+        if line.speaker == Speaker::Customer {
+            text = ctx.catalog.reword(customer.persona.technical_proficiency, text);
+        }
         let rate = match (&line.content, line.speaker) {
             // Scripted persona lines are read out verbatim.
             (Content::Persona(_), _) => 0.0,

@@ -1,6 +1,7 @@
 //! callsynth's integration tests: one binary, a module per feature.
 
 mod bad_input;
+mod catalog;
 mod determinism;
 mod events;
 mod personas_cli;
