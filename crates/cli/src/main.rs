@@ -4,6 +4,7 @@
 //! testing lives in a library or is reachable through the integration tests in `tests/it`.
 
 mod cmd_generate;
+mod cmd_pattern;
 mod cmd_personas;
 mod output;
 mod persona_source;
@@ -28,6 +29,9 @@ enum Command {
     /// List or validate customer and agent personas.
     #[command(subcommand)]
     Personas(cmd_personas::PersonasCommand),
+    /// Test, check and run EventBridge event patterns.
+    #[command(subcommand)]
+    Pattern(cmd_pattern::PatternCommand),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +39,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Generate(args) => cmd_generate::run(*args),
         Command::Personas(cmd) => cmd_personas::run(cmd),
+        Command::Pattern(cmd) => cmd_pattern::run(cmd),
     };
     match result {
         Ok(code) => code,

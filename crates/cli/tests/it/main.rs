@@ -4,6 +4,7 @@ mod bad_input;
 mod catalog;
 mod determinism;
 mod events;
+mod pattern_cli;
 mod personas_cli;
 mod strategies;
 mod support;
