@@ -76,10 +76,8 @@ pub fn run(cmd: PatternCommand) -> Result<ExitCode> {
                 }
                 Ok(_) => {
                     println!("no match");
-                    if want_explain {
-                        if let Some(why) = explain(&parsed, event_text.as_bytes())? {
-                            println!("{why}");
-                        }
+                    if want_explain && let Some(why) = explain(&parsed, event_text.as_bytes())? {
+                        println!("{why}");
                     }
                     Ok(ExitCode::from(1))
                 }
