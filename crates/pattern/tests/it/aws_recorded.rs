@@ -5,7 +5,7 @@ use pattern::{Pattern, explain, test};
 
 #[test]
 fn all_aws_recorded_cases_agree() {
-    let data = include_str!("data/aws-recorded.jsonl");
+    let data = include_str!("../data/aws-recorded.jsonl");
     let mut failures = Vec::new();
     let mut count = 0;
     for line in data.lines() {
