@@ -192,8 +192,11 @@ impl Reader<'_> {
 
     fn hex4(&mut self) -> Result<u32, JsonError> {
         let digits = self.bytes.get(self.pos..self.pos + 4).ok_or_else(|| self.err("truncated \\u escape"))?;
-        let text = std::str::from_utf8(digits).map_err(|_| self.err("invalid \\u escape"))?;
-        let v = u32::from_str_radix(text, 16).map_err(|_| self.err("invalid \\u escape"))?;
+        // Exactly four hex digits: `from_str_radix` would also take a sign.
+        let mut v = 0u32;
+        for &d in digits {
+            v = v * 16 + char::from(d).to_digit(16).ok_or_else(|| self.err("invalid \\u escape"))?;
+        }
         self.pos += 4;
         Ok(v)
     }

@@ -25,9 +25,11 @@ pub mod json;
 mod matcher;
 pub mod number;
 pub mod pattern;
+mod scan;
+mod value_index;
 pub mod wildcard;
 
 pub use event::EventError;
 pub use explain::explain;
-pub use matcher::{Matcher, TestError, test};
+pub use matcher::{Matcher, Scratch, TestError, test};
 pub use pattern::{Pattern, PatternError};

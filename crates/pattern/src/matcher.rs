@@ -1,7 +1,11 @@
 //! Many named patterns compiled together, matched against raw event bytes.
 
-use crate::event::{self, EventError, Leaf, LeafValue, PathSet};
+use rustc_hash::FxHashMap;
+
+use crate::event::{EventError, Leaf, LeafValue};
 use crate::pattern::{AnythingBut, Condition, Literal, Pattern, PatternError};
+use crate::scan::{self, PathTrie, Scan};
+use crate::value_index::{SlotId, ValueIndex};
 
 impl Condition {
     /// Whether one leaf value passes this condition (`exists` is decided per field, not here).
@@ -99,18 +103,91 @@ pub(crate) fn consistent(candidates: &mut [Vec<usize>], leaves: &[Leaf<'_>]) -> 
     search(0, candidates, leaves, &mut chosen)
 }
 
-/// A compiled branch: path indices resolved.
+/// One field of one `$or` branch: a value on `path` must pass one of its conditions — or, with
+/// `absent_ok` (`exists: false` among them), the path may be missing altogether.
+#[derive(Debug, Clone)]
+struct Slot {
+    branch: u32,
+    path: u32,
+    absent_ok: bool,
+}
+
+/// One `$or` branch of one pattern.
 #[derive(Debug, Clone)]
 struct Branch {
-    fields: Vec<(usize, Vec<Condition>)>,
+    pattern: u32,
+    /// Slots that some value must satisfy.
+    required: u32,
+    slots: Vec<SlotId>,
 }
 
 /// Named patterns compiled into one matcher.
+///
+/// Compilation interns every path into a trie the event reader walks, and files every condition
+/// in the [`ValueIndex`] of its path. Matching reads the event once, looks each used value up in
+/// its path's index, and counts satisfied slots per branch; only branches whose count completes
+/// are checked further (absent fields, array consistency). The work per event depends on the
+/// event's used values and the matches, not on how many patterns there are.
 #[derive(Debug, Clone, Default)]
 pub struct Matcher {
     names: Vec<String>,
-    branches: Vec<(usize, Branch)>,
-    paths: PathSet,
+    name_ids: FxHashMap<String, u32>,
+    paths: PathTrie,
+    indexes: Vec<ValueIndex>,
+    slots: Vec<Slot>,
+    branches: Vec<Branch>,
+    /// Branches with no required slot (only `exists: false` fields, or none): checked on every event.
+    unconditional: Vec<u32>,
+}
+
+/// Reusable per-event state for [`Matcher::matches_with`]; one per thread.
+///
+/// Stamps instead of clearing: a slot or branch entry is current only when its stamp equals the
+/// event's generation, so starting an event costs nothing however many patterns there are.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    scan: Scan,
+    generation: u32,
+    slot_stamp: Vec<u32>,
+    branch_stamp: Vec<u32>,
+    branch_count: Vec<u32>,
+    path_stamp: Vec<u32>,
+    pattern_stamp: Vec<u32>,
+    hits: Vec<(SlotId, u32)>,
+    ready: Vec<u32>,
+    matched: Vec<u32>,
+    folded: String,
+    choices: Vec<Vec<u32>>,
+}
+
+impl Scratch {
+    /// Empty buffers; they grow to the matcher on first use.
+    pub fn new() -> Scratch {
+        Scratch::default()
+    }
+
+    fn begin(&mut self, m: &Matcher) {
+        let grow = |v: &mut Vec<u32>, n: usize| {
+            if v.len() < n {
+                v.resize(n, 0);
+            }
+        };
+        grow(&mut self.slot_stamp, m.slots.len());
+        grow(&mut self.branch_stamp, m.branches.len());
+        grow(&mut self.branch_count, m.branches.len());
+        grow(&mut self.path_stamp, m.paths.len());
+        grow(&mut self.pattern_stamp, m.names.len());
+        if self.generation == u32::MAX {
+            for v in [&mut self.slot_stamp, &mut self.branch_stamp, &mut self.path_stamp, &mut self.pattern_stamp] {
+                v.fill(0);
+            }
+            self.generation = 0;
+        }
+        self.generation += 1;
+        self.hits.clear();
+        self.ready.clear();
+        self.matched.clear();
+    }
 }
 
 impl Matcher {
@@ -132,16 +209,36 @@ impl Matcher {
 
     /// Adds an already parsed pattern.
     pub fn add_parsed(&mut self, name: &str, pattern: &Pattern) {
-        let id = match self.names.iter().position(|n| n == name) {
-            Some(i) => i,
+        let pattern_id = match self.name_ids.get(name) {
+            Some(&id) => id,
             None => {
+                let id = u32::try_from(self.names.len()).expect("fewer than 2^32 patterns");
                 self.names.push(name.to_string());
-                self.names.len() - 1
+                self.name_ids.insert(name.to_string(), id);
+                id
             }
         };
-        for branch in &pattern.branches {
-            let fields = branch.iter().map(|f| (self.paths.add(&f.path), f.conditions.clone())).collect();
-            self.branches.push((id, Branch { fields }));
+        for fields in &pattern.branches {
+            let branch_id = u32::try_from(self.branches.len()).expect("fewer than 2^32 branches");
+            let mut branch = Branch { pattern: pattern_id, required: 0, slots: Vec::with_capacity(fields.len()) };
+            for field in fields {
+                let path = self.paths.add(&field.path);
+                if path as usize == self.indexes.len() {
+                    self.indexes.push(ValueIndex::default());
+                }
+                let slot_id = u32::try_from(self.slots.len()).expect("fewer than 2^32 slots");
+                let absent_ok = field.conditions.contains(&Condition::Exists(false));
+                for condition in field.conditions.iter().filter(|c| **c != Condition::Exists(false)) {
+                    self.indexes[path as usize].insert(condition, slot_id);
+                }
+                self.slots.push(Slot { branch: branch_id, path, absent_ok });
+                branch.required += u32::from(!absent_ok);
+                branch.slots.push(slot_id);
+            }
+            if branch.required == 0 {
+                self.unconditional.push(branch_id);
+            }
+            self.branches.push(branch);
         }
     }
 
@@ -155,37 +252,130 @@ impl Matcher {
         self.names.is_empty()
     }
 
+    /// The name of pattern `id` (as returned by [`Matcher::matches_with`]).
+    pub fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// Conditions compiled, over all paths (a size measure for reports).
+    pub fn condition_count(&self) -> usize {
+        self.indexes.iter().map(|i| i.conditions).sum()
+    }
+
     /// The names of every pattern the event matches, in the order they were first added.
+    ///
+    /// Allocates per call; hot loops use [`Matcher::matches_with`].
     ///
     /// # Errors
     ///
-    /// The event is not a JSON object.
+    /// The event is not valid JSON, or not an object.
     pub fn matches(&self, event: &[u8]) -> Result<Vec<&str>, EventError> {
-        let json = event::parse_event(event)?;
-        let leaves = event::flatten(&json, &self.paths);
-        let mut hit = vec![false; self.names.len()];
-        for (id, branch) in &self.branches {
-            if hit[*id] {
+        let mut scratch = Scratch::new();
+        let ids = self.matches_with(event, &mut scratch)?;
+        Ok(ids.iter().map(|&id| self.name(id)).collect())
+    }
+
+    /// The ids of every pattern the event matches, ascending (ids follow the order names were
+    /// first added). Allocation-free once `scratch` has warmed up.
+    ///
+    /// # Errors
+    ///
+    /// The event is not valid JSON, or not an object.
+    pub fn matches_with<'s>(&self, event: &[u8], scratch: &'s mut Scratch) -> Result<&'s [u32], EventError> {
+        scratch.begin(self);
+        scan::scan(&self.paths, event, &mut scratch.scan)?;
+        let generation = scratch.generation;
+        let Scratch { scan, slot_stamp, branch_stamp, branch_count, path_stamp, hits, ready, folded, .. } =
+            &mut *scratch;
+        for (leaf_id, leaf) in scan.leaves.iter().enumerate() {
+            path_stamp[leaf.path as usize] = generation;
+            let text = scan.text(event, leaf);
+            self.indexes[leaf.path as usize].lookup(leaf.kind, text, folded, |slot_id| {
+                hits.push((slot_id, leaf_id as u32));
+                let stamp = &mut slot_stamp[slot_id as usize];
+                if *stamp == generation {
+                    return;
+                }
+                *stamp = generation;
+                let slot = &self.slots[slot_id as usize];
+                if slot.absent_ok {
+                    return;
+                }
+                let b = slot.branch as usize;
+                if branch_stamp[b] != generation {
+                    branch_stamp[b] = generation;
+                    branch_count[b] = 0;
+                }
+                branch_count[b] += 1;
+                if branch_count[b] == self.branches[b].required {
+                    ready.push(slot.branch);
+                }
+            });
+        }
+        ready.extend_from_slice(&self.unconditional);
+        for i in 0..scratch.ready.len() {
+            let branch = &self.branches[scratch.ready[i] as usize];
+            if scratch.pattern_stamp[branch.pattern as usize] == generation || !self.branch_holds(branch, scratch) {
                 continue;
             }
-            if branch_matches(&branch.fields, &leaves) {
-                hit[*id] = true;
+            scratch.pattern_stamp[branch.pattern as usize] = generation;
+            scratch.matched.push(branch.pattern);
+        }
+        scratch.matched.sort_unstable();
+        Ok(&scratch.matched)
+    }
+
+    /// A branch whose required slots are all satisfied: do its `exists: false` slots hold, and
+    /// can one value per satisfied slot be chosen from consistent array elements?
+    fn branch_holds(&self, branch: &Branch, scratch: &mut Scratch) -> bool {
+        let generation = scratch.generation;
+        let mut satisfied = 0;
+        for &slot_id in &branch.slots {
+            let slot = &self.slots[slot_id as usize];
+            let hit = scratch.slot_stamp[slot_id as usize] == generation;
+            let present = scratch.path_stamp[slot.path as usize] == generation;
+            if slot.absent_ok && !hit && present {
+                return false;
+            }
+            satisfied += usize::from(hit);
+        }
+        if satisfied < 2 || !scratch.scan.any_trail() {
+            return true;
+        }
+        // Collect, per satisfied slot, the leaves that satisfy it.
+        let Scratch { scan, hits, choices, slot_stamp, .. } = scratch;
+        let lists: Vec<SlotId> =
+            branch.slots.iter().copied().filter(|&s| slot_stamp[s as usize] == generation).collect();
+        if choices.len() < lists.len() {
+            choices.resize_with(lists.len(), Vec::new);
+        }
+        let choices = &mut choices[..lists.len()];
+        choices.iter_mut().for_each(Vec::clear);
+        for &(slot, leaf) in hits.iter() {
+            if let Some(k) = lists.iter().position(|&s| s == slot) {
+                choices[k].push(leaf);
             }
         }
-        Ok(self.names.iter().zip(hit).filter(|(_, h)| *h).map(|(n, _)| n.as_str()).collect())
+        choices.sort_by_key(Vec::len);
+        let mut chosen = Vec::with_capacity(choices.len());
+        pick_consistent(0, choices, scan, &mut chosen)
     }
 }
 
-fn branch_matches(fields: &[(usize, Vec<Condition>)], leaves: &[Leaf<'_>]) -> bool {
-    let mut candidates = Vec::new();
-    for (path, conditions) in fields {
-        match field_outcome(conditions, *path, leaves) {
-            FieldOutcome::Leaves(l) => candidates.push(l),
-            FieldOutcome::Absent => {}
-            _ => return false,
+/// Backtracking choice of one leaf per list, pairwise array-consistent.
+fn pick_consistent(i: usize, choices: &[Vec<u32>], scan: &Scan, chosen: &mut Vec<u32>) -> bool {
+    let Some(list) = choices.get(i) else { return true };
+    for &leaf in list {
+        let l = &scan.leaves[leaf as usize];
+        if chosen.iter().all(|&c| scan.consistent(&scan.leaves[c as usize], l)) {
+            chosen.push(leaf);
+            if pick_consistent(i + 1, choices, scan, chosen) {
+                return true;
+            }
+            chosen.pop();
         }
     }
-    candidates.len() < 2 || consistent(&mut candidates, leaves)
+    false
 }
 
 /// Whether `event` matches `pattern_text`: `TestEventPattern` in one call.

@@ -19,6 +19,8 @@ enum Token {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Glob {
     tokens: Vec<Token>,
+    /// The literal runs between stars, as UTF-8 (`a*b*` is `["a", "b", ""]`).
+    runs: Vec<Vec<u8>>,
     /// The pattern as written.
     pub source: String,
 }
@@ -53,36 +55,38 @@ impl Glob {
                 c => tokens.push(Token::Char(c)),
             }
         }
-        Ok(Glob { tokens, source: source.to_string() })
+        let mut runs = vec![Vec::new()];
+        for token in &tokens {
+            match token {
+                Token::Star => runs.push(Vec::new()),
+                Token::Char(c) => runs.last_mut().expect("starts non-empty").extend(c.to_string().bytes()),
+            }
+        }
+        Ok(Glob { tokens, runs, source: source.to_string() })
     }
 
     /// Whether `text` matches the whole pattern.
+    ///
+    /// Works on UTF-8 bytes: a literal run starts with a character's first byte, so it can only
+    /// line up on character boundaries and byte matching equals character matching. The first
+    /// and last runs are anchored; the runs between stars are found leftmost-first, which is
+    /// enough for `*` (any later placement leaves less room for what follows).
     pub fn matches(&self, text: &str) -> bool {
-        let t: Vec<char> = text.chars().collect();
-        let p = &self.tokens;
-        let (mut ti, mut pi) = (0usize, 0usize);
-        let mut star: Option<(usize, usize)> = None;
-        while ti < t.len() {
-            match p.get(pi) {
-                Some(Token::Char(c)) if *c == t[ti] => {
-                    ti += 1;
-                    pi += 1;
-                }
-                Some(Token::Star) => {
-                    star = Some((pi, ti));
-                    pi += 1;
-                }
-                _ => match star {
-                    Some((sp, st)) => {
-                        pi = sp + 1;
-                        ti = st + 1;
-                        star = Some((sp, st + 1));
-                    }
-                    None => return false,
-                },
+        let runs = &self.runs;
+        let mut rest = text.as_bytes();
+        let Some((first, more)) = runs.split_first() else { return rest.is_empty() };
+        if !rest.starts_with(first) {
+            return false;
+        }
+        rest = &rest[first.len()..];
+        let Some((last, middle)) = more.split_last() else { return rest.is_empty() };
+        for run in middle {
+            match memchr::memmem::find(rest, run) {
+                Some(at) => rest = &rest[at + run.len()..],
+                None => return false,
             }
         }
-        p[pi..].iter().all(|t| *t == Token::Star)
+        rest.ends_with(last)
     }
 
     /// Number of stars.

@@ -94,3 +94,67 @@ proptest! {
         prop_assert_eq!(why.is_none(), expected);
     }
 }
+
+/// Escapes a JSON text's plain letters as `\u00XX`, so the event reader's decoding path is
+/// exercised on keys and values alike without changing what the event means.
+fn escape_letters(text: &str, which: u8) -> String {
+    // The generated events hold no escaped quotes, so a quote always opens or closes a string.
+    let mut in_string = false;
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if c == '"' {
+            in_string = !in_string;
+        }
+        if in_string && c.is_ascii_lowercase() && (c as u8) % 3 == which % 3 {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+    /// Several patterns share one matcher (and one scratch across events): each still matches
+    /// exactly the events the reference says it does.
+    #[test]
+    fn patterns_sharing_a_matcher_agree_with_the_reference(
+        ps in prop::collection::vec(pattern(), 1..6),
+        es in prop::collection::vec((event(), any::<u8>()), 1..4),
+    ) {
+        let ps: Vec<Value> = ps.into_iter().filter(valid).collect();
+        let mut m = pattern::Matcher::new();
+        for (i, p) in ps.iter().enumerate() {
+            m.add(&format!("p{i}"), &p.to_string()).unwrap();
+        }
+        let mut scratch = pattern::Scratch::new();
+        for (e, which) in &es {
+            let text = escape_letters(&e.to_string(), *which);
+            let got: Vec<u32> = m.matches_with(text.as_bytes(), &mut scratch).unwrap().to_vec();
+            let expected: Vec<u32> =
+                (0..ps.len() as u32).filter(|&i| reference::matches(&ps[i as usize], e)).collect();
+            prop_assert_eq!(got, expected, "patterns {:?} event {}", ps, text);
+        }
+    }
+
+    /// The matcher's event reader accepts exactly the documents the tree reader accepts.
+    #[test]
+    fn event_reader_accepts_what_the_json_reader_accepts(
+        parts in prop::collection::vec(prop::sample::select(vec![
+            "{", "}", "[", "]", "\"", "\"a\"", "\"b\"", ":", ",", " ", "0", "-", "1", ".", "e", "+", "true",
+            "null", "fals", "\\", "\\u00e9", "\\ud800", "\\udc00", "\\n", "\\x", "\u{1}", "é", "\"a.b\"",
+        ]), 0..14),
+    ) {
+        let text = parts.concat();
+        let tree = pattern::json::parse(text.as_bytes());
+        let m = {
+            let mut m = pattern::Matcher::new();
+            m.add("p", r#"{"a": [{"exists": true}], "b": {"a": ["x"]}}"#).unwrap();
+            m
+        };
+        let got = m.matches(text.as_bytes());
+        let expected_ok = matches!(tree, Ok(pattern::json::Json::Obj(_)));
+        prop_assert_eq!(got.is_ok(), expected_ok, "{:?}: {:?} vs {:?}", text, got, tree);
+    }
+}

@@ -1,0 +1,209 @@
+//! Per-path indexes of the conditions patterns place on one field, so a value finds every
+//! condition it satisfies with a few hash lookups, whatever the number of patterns.
+//!
+//! Exact strings, numbers and case-folded strings are hash keys; prefixes and suffixes are hash
+//! keys grouped by length (a value probes one key per distinct length); booleans, `null` and
+//! `exists: true` are lists. Only wildcards, numeric ranges, `cidr` and `anything-but` are
+//! tested one by one — they are few per field in practice (EventBridge caps wildcard rules).
+
+use rustc_hash::FxHashMap;
+
+use crate::number::{Number, NumberKey};
+use crate::pattern::{AnythingBut, Condition, Literal};
+use crate::scan::Kind;
+
+/// Which field condition (a slot of one `$or` branch) a value satisfies.
+pub(crate) type SlotId = u32;
+
+/// Keys grouped by byte length, for prefix and suffix probes.
+#[derive(Debug, Clone, Default)]
+struct LengthKeyed {
+    lengths: Vec<usize>,
+    keys: FxHashMap<Box<[u8]>, Vec<SlotId>>,
+}
+
+impl LengthKeyed {
+    fn insert(&mut self, key: &[u8], slot: SlotId) {
+        if let Err(at) = self.lengths.binary_search(&key.len()) {
+            self.lengths.insert(at, key.len());
+        }
+        self.keys.entry(key.into()).or_default().push(slot);
+    }
+
+    #[inline]
+    fn prefixes_of(&self, value: &[u8], hit: &mut impl FnMut(SlotId)) {
+        for &len in &self.lengths {
+            if len > value.len() {
+                break;
+            }
+            if let Some(slots) = self.keys.get(&value[..len]) {
+                slots.iter().copied().for_each(&mut *hit);
+            }
+        }
+    }
+
+    #[inline]
+    fn suffixes_of(&self, value: &[u8], hit: &mut impl FnMut(SlotId)) {
+        for &len in &self.lengths {
+            if len > value.len() {
+                break;
+            }
+            if let Some(slots) = self.keys.get(&value[value.len() - len..]) {
+                slots.iter().copied().for_each(&mut *hit);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lengths.is_empty()
+    }
+}
+
+/// Every condition on one path.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ValueIndex {
+    strings: FxHashMap<Box<[u8]>, Vec<SlotId>>,
+    numbers: FxHashMap<NumberKey, Vec<SlotId>>,
+    trues: Vec<SlotId>,
+    falses: Vec<SlotId>,
+    nulls: Vec<SlotId>,
+    prefixes: LengthKeyed,
+    suffixes: LengthKeyed,
+    folded: FxHashMap<Box<[u8]>, Vec<SlotId>>,
+    folded_prefixes: LengthKeyed,
+    folded_suffixes: LengthKeyed,
+    /// `exists: true`: any value.
+    any: Vec<SlotId>,
+    /// Tested one by one.
+    scanned: Vec<(Condition, SlotId)>,
+    /// Number of conditions, for sizing reports.
+    pub(crate) conditions: usize,
+}
+
+/// Unicode lower case, as EventBridge folds for `equals-ignore-case`.
+fn fold(text: &str) -> String {
+    text.to_lowercase()
+}
+
+impl ValueIndex {
+    /// Files `condition` under `slot`. `exists: false` is not a value test and never reaches here.
+    pub(crate) fn insert(&mut self, condition: &Condition, slot: SlotId) {
+        self.conditions += 1;
+        match condition {
+            Condition::Exact(Literal::Str(s)) => self.strings.entry(s.as_bytes().into()).or_default().push(slot),
+            Condition::Exact(Literal::Num(n, _)) => self.numbers.entry(n.key.clone()).or_default().push(slot),
+            Condition::Exact(Literal::Bool(true)) => self.trues.push(slot),
+            Condition::Exact(Literal::Bool(false)) => self.falses.push(slot),
+            Condition::Exact(Literal::Null) => self.nulls.push(slot),
+            Condition::Prefix(p, false) => self.prefixes.insert(p.as_bytes(), slot),
+            Condition::Suffix(p, false) => self.suffixes.insert(p.as_bytes(), slot),
+            Condition::Prefix(p, true) => self.folded_prefixes.insert(fold(p).as_bytes(), slot),
+            Condition::Suffix(p, true) => self.folded_suffixes.insert(fold(p).as_bytes(), slot),
+            Condition::EqualsIgnoreCase(p) => self.folded.entry(fold(p).into_bytes().into()).or_default().push(slot),
+            Condition::Exists(true) => self.any.push(slot),
+            Condition::Exists(false) => unreachable!("exists:false is decided by absence"),
+            other => self.scanned.push((other.clone(), slot)),
+        }
+    }
+
+    fn needs_fold(&self) -> bool {
+        !self.folded.is_empty() || !self.folded_prefixes.is_empty() || !self.folded_suffixes.is_empty()
+    }
+
+    /// Calls `hit` for every slot one value satisfies (a slot may come more than once).
+    /// `folded` is a reusable buffer for the value's lower case.
+    #[inline]
+    pub(crate) fn lookup(&self, kind: Kind, text: &str, folded: &mut String, mut hit: impl FnMut(SlotId)) {
+        let mut number: Option<Number> = None;
+        match kind {
+            Kind::Str | Kind::Decoded => {
+                let bytes = text.as_bytes();
+                if let Some(slots) = self.strings.get(bytes) {
+                    slots.iter().copied().for_each(&mut hit);
+                }
+                self.prefixes.prefixes_of(bytes, &mut hit);
+                self.suffixes.suffixes_of(bytes, &mut hit);
+                if self.needs_fold() {
+                    folded.clear();
+                    if text.is_ascii() {
+                        folded.extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                    } else {
+                        folded.push_str(&fold(text));
+                    }
+                    let bytes = folded.as_bytes();
+                    if let Some(slots) = self.folded.get(bytes) {
+                        slots.iter().copied().for_each(&mut hit);
+                    }
+                    self.folded_prefixes.prefixes_of(bytes, &mut hit);
+                    self.folded_suffixes.suffixes_of(bytes, &mut hit);
+                }
+            }
+            Kind::Num => {
+                if !self.numbers.is_empty() {
+                    let n = Number::parse(text);
+                    if let Some(slots) = self.numbers.get(&n.key) {
+                        slots.iter().copied().for_each(&mut hit);
+                    }
+                    number = Some(n);
+                }
+            }
+            Kind::True => self.trues.iter().copied().for_each(&mut hit),
+            Kind::False => self.falses.iter().copied().for_each(&mut hit),
+            Kind::Null => self.nulls.iter().copied().for_each(&mut hit),
+        }
+        self.any.iter().copied().for_each(&mut hit);
+        for (condition, slot) in &self.scanned {
+            if scanned_accepts(condition, kind, text, &mut number) {
+                hit(*slot);
+            }
+        }
+    }
+}
+
+/// The one-by-one conditions. Numbers are parsed only as far as a condition needs: a range
+/// needs the double, `anything-but` a list of numbers needs the exact key.
+#[inline]
+fn scanned_accepts(condition: &Condition, kind: Kind, text: &str, number: &mut Option<Number>) -> bool {
+    let is_string = matches!(kind, Kind::Str | Kind::Decoded);
+    match condition {
+        Condition::Numeric(lo, hi) => {
+            if kind != Kind::Num {
+                return false;
+            }
+            let v: f64 = match number {
+                Some(n) => n.value,
+                None => text.parse().unwrap_or(f64::NAN),
+            };
+            v.is_finite()
+                && lo.is_none_or(|b| if b.inclusive { v >= b.value } else { v > b.value })
+                && hi.is_none_or(|b| if b.inclusive { v <= b.value } else { v < b.value })
+        }
+        Condition::Wildcard(g) => is_string && g.matches(text),
+        Condition::Cidr(net, _) => is_string && net.contains(text),
+        Condition::AnythingBut(AnythingBut::Numbers(list)) => {
+            if kind != Kind::Num {
+                return true;
+            }
+            let n = number.get_or_insert_with(|| Number::parse(text));
+            !list.iter().any(|x| x.key == n.key)
+        }
+        Condition::AnythingBut(a) => {
+            if !is_string {
+                // A value of another type is never among the excluded strings.
+                return true;
+            }
+            match a {
+                AnythingBut::Strings(list) => !list.iter().any(|x| x == text),
+                AnythingBut::Prefixes(list) => !list.iter().any(|x| text.starts_with(x.as_str())),
+                AnythingBut::Suffixes(list) => !list.iter().any(|x| text.ends_with(x.as_str())),
+                AnythingBut::Wildcards(list) => !list.iter().any(|g| g.matches(text)),
+                AnythingBut::IgnoreCase(list) => {
+                    let value = fold(text);
+                    !list.iter().any(|x| fold(x) == value)
+                }
+                AnythingBut::Numbers(_) => unreachable!("handled above"),
+            }
+        }
+        other => unreachable!("{other:?} is indexed, not scanned"),
+    }
+}
