@@ -2,7 +2,7 @@
 //! property test against a plain reference interpreter.
 
 mod aws_recorded;
-mod citylots;
+mod city_lots;
 mod event_ruler;
 mod property;
 mod reference;
