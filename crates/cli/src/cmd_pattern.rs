@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Subcommand;
-use pattern::{Matcher, Pattern, explain};
+use pattern::{Matcher, Pattern, Scratch, explain};
 
 #[derive(Debug, Subcommand)]
 pub enum PatternCommand {
@@ -105,38 +105,44 @@ pub fn run(cmd: PatternCommand) -> Result<ExitCode> {
         PatternCommand::Match { patterns, events } => {
             let text = std::fs::read_to_string(&patterns)
                 .with_context(|| format!("--patterns {}: cannot read", patterns.display()))?;
-            let object: serde_json::Map<String, serde_json::Value> =
+            // Raw pattern texts, so numbers keep their spelling (a double would round them).
+            let object: std::collections::BTreeMap<String, Box<serde_json::value::RawValue>> =
                 serde_json::from_str(&text).with_context(|| {
                     format!("--patterns {}: expected a JSON object {{\"name\": pattern, ...}}", patterns.display())
                 })?;
             let mut m = Matcher::new();
             let mut names = Vec::new();
             for (name, p) in &object {
-                m.add(name, &p.to_string())
-                    .with_context(|| format!("--patterns {}: pattern {name:?}", patterns.display()))?;
+                m.add(name, p.get()).with_context(|| format!("--patterns {}: pattern {name:?}", patterns.display()))?;
                 names.push(name.clone());
             }
             let file =
                 std::fs::File::open(&events).with_context(|| format!("--events {}: cannot read", events.display()))?;
+            let mut reader = BufReader::with_capacity(1 << 20, file);
             let mut counts = vec![0u64; names.len()];
             let (mut total, mut invalid) = (0u64, 0u64);
+            let mut scratch = Scratch::new();
+            let mut line = Vec::new();
             let started = Instant::now();
-            for (n, line) in BufReader::new(file).lines().enumerate() {
-                let line = line.with_context(|| format!("--events {}: read failed", events.display()))?;
-                if line.trim().is_empty() {
+            for n in 1.. {
+                line.clear();
+                if reader
+                    .read_until(b'\n', &mut line)
+                    .with_context(|| format!("--events {}: read failed", events.display()))?
+                    == 0
+                {
+                    break;
+                }
+                if line.trim_ascii().is_empty() {
                     continue;
                 }
                 total += 1;
-                match m.matches(line.as_bytes()) {
-                    Ok(hits) => {
-                        for h in hits {
-                            counts[names.iter().position(|x| x == h).expect("known name")] += 1;
-                        }
-                    }
+                match m.matches_with(line.trim_ascii_end(), &mut scratch) {
+                    Ok(ids) => ids.iter().for_each(|&id| counts[id as usize] += 1),
                     Err(e) => {
                         invalid += 1;
                         if invalid <= 5 {
-                            eprintln!("{}:{}: {e}", events.display(), n + 1);
+                            eprintln!("{}:{n}: {e}", events.display());
                         }
                     }
                 }

@@ -289,8 +289,8 @@ impl Matcher {
             &mut *scratch;
         for (leaf_id, leaf) in scan.leaves.iter().enumerate() {
             path_stamp[leaf.path as usize] = generation;
-            let text = scan.text(event, leaf);
-            self.indexes[leaf.path as usize].lookup(leaf.kind, text, folded, |slot_id| {
+            let value = scan.bytes(event, leaf);
+            self.indexes[leaf.path as usize].lookup(leaf.kind, value, folded, |slot_id| {
                 hits.push((slot_id, leaf_id as u32));
                 let stamp = &mut slot_stamp[slot_id as usize];
                 if *stamp == generation {

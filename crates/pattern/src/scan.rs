@@ -94,7 +94,7 @@ impl PathTrie {
             return if key.contains(&b'.') { self.walk_dotted(node, key) } else { None };
         }
         for (segment, child) in &n.children {
-            if **segment == *key {
+            if same_bytes(segment, key) {
                 return Some(*child);
             }
             // A dotted key (`"a.b"`) can only lead somewhere through a child named by its
@@ -110,6 +110,12 @@ impl PathTrie {
     fn walk_dotted(&self, node: u32, key: &[u8]) -> Option<u32> {
         key.split(|&b| b == b'.').try_fold(node, |n, segment| self.child(n, segment))
     }
+}
+
+/// Slice equality without a `memcmp` call: keys are short and usually differ in length.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// What kind of scalar a leaf is.
@@ -152,17 +158,16 @@ pub(crate) struct Scan {
 }
 
 impl Scan {
-    /// The text of a string or number leaf (`""` for the others).
+    /// The bytes of a string (its UTF-8, checked while reading) or a number (its text);
+    /// empty for the other kinds.
     #[inline]
-    pub(crate) fn text<'a>(&'a self, event: &'a [u8], leaf: &Leaf) -> &'a str {
+    pub(crate) fn bytes<'a>(&'a self, event: &'a [u8], leaf: &Leaf) -> &'a [u8] {
         let range = leaf.start as usize..leaf.end as usize;
-        let bytes = match leaf.kind {
+        match leaf.kind {
             Kind::Decoded => &self.decoded[range],
             Kind::Str | Kind::Num => &event[range],
-            _ => return "",
-        };
-        // Strings were checked to be UTF-8 as they were read; numbers are ASCII.
-        std::str::from_utf8(bytes).unwrap_or_default()
+            _ => &[],
+        }
     }
 
     /// The `(array, element)` trail of a leaf.
@@ -679,22 +684,26 @@ impl Reader<'_, '_, '_> {
     #[inline(always)]
     fn plain_run(&mut self) -> Result<Option<u8>> {
         loop {
-            match word(self.bytes, self.pos) {
+            let stop = match word(self.bytes, self.pos) {
                 Some(x) => {
                     let stops = string_stops(x);
                     if stops == 0 {
                         self.pos += 8;
                         continue;
                     }
-                    self.pos += first_flagged(stops);
+                    let at = first_flagged(stops);
+                    self.pos += at;
+                    // The stop byte is already in the register: no dependent load.
+                    Some((x >> (8 * at)) as u8)
                 }
                 None => {
                     while self.bytes.get(self.pos).is_some_and(|&b| !is_string_stop(b)) {
                         self.pos += 1;
                     }
+                    self.peek()
                 }
-            }
-            match self.peek() {
+            };
+            match stop {
                 Some(b) if b >= 0x80 => self.utf8_char()?,
                 other => return Ok(other),
             }
@@ -722,7 +731,7 @@ impl Reader<'_, '_, '_> {
     fn skip_string(&mut self) -> Result<()> {
         let b = self.bytes;
         let mut i = self.pos + 1;
-        loop {
+        let stop = loop {
             match word(b, i) {
                 Some(x) => {
                     let stops = string_stops(x);
@@ -730,18 +739,20 @@ impl Reader<'_, '_, '_> {
                         i += 8;
                         continue;
                     }
-                    i += first_flagged(stops);
+                    let at = first_flagged(stops);
+                    i += at;
+                    break Some((x >> (8 * at)) as u8);
                 }
                 None => {
                     while b.get(i).is_some_and(|&c| !is_string_stop(c)) {
                         i += 1;
                     }
+                    break b.get(i).copied();
                 }
             }
-            break;
-        }
+        };
         self.pos = i;
-        if b.get(i) == Some(&b'"') {
+        if stop == Some(b'"') {
             self.pos += 1;
             return Ok(());
         }
@@ -911,7 +922,10 @@ mod tests {
         }
         let mut out = Scan::default();
         scan(&trie, event.as_bytes(), &mut out).unwrap();
-        out.leaves.iter().map(|l| (l.path, out.text(event.as_bytes(), l).to_string())).collect()
+        out.leaves
+            .iter()
+            .map(|l| (l.path, String::from_utf8(out.bytes(event.as_bytes(), l).to_vec()).unwrap()))
+            .collect()
     }
 
     #[test]

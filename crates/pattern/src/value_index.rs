@@ -111,24 +111,29 @@ impl ValueIndex {
     }
 
     /// Calls `hit` for every slot one value satisfies (a slot may come more than once).
-    /// `folded` is a reusable buffer for the value's lower case.
+    /// `value` is the string's UTF-8 or the number's text; `folded` is a reusable buffer for
+    /// the value's lower case.
     #[inline]
-    pub(crate) fn lookup(&self, kind: Kind, text: &str, folded: &mut String, mut hit: impl FnMut(SlotId)) {
+    pub(crate) fn lookup(&self, kind: Kind, value: &[u8], folded: &mut String, mut hit: impl FnMut(SlotId)) {
+        // The reader checked strings' UTF-8 and numbers are ASCII; the `&str` view is only
+        // needed by the conditions that work on characters.
+        let text = || std::str::from_utf8(value).unwrap_or_default();
         let mut number: Option<Number> = None;
         match kind {
             Kind::Str | Kind::Decoded => {
-                let bytes = text.as_bytes();
-                if let Some(slots) = self.strings.get(bytes) {
+                if !self.strings.is_empty()
+                    && let Some(slots) = self.strings.get(value)
+                {
                     slots.iter().copied().for_each(&mut hit);
                 }
-                self.prefixes.prefixes_of(bytes, &mut hit);
-                self.suffixes.suffixes_of(bytes, &mut hit);
+                self.prefixes.prefixes_of(value, &mut hit);
+                self.suffixes.suffixes_of(value, &mut hit);
                 if self.needs_fold() {
                     folded.clear();
-                    if text.is_ascii() {
-                        folded.extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                    if value.is_ascii() {
+                        folded.extend(value.iter().map(|b| char::from(b.to_ascii_lowercase())));
                     } else {
-                        folded.push_str(&fold(text));
+                        folded.push_str(&fold(text()));
                     }
                     let bytes = folded.as_bytes();
                     if let Some(slots) = self.folded.get(bytes) {
@@ -140,7 +145,7 @@ impl ValueIndex {
             }
             Kind::Num => {
                 if !self.numbers.is_empty() {
-                    let n = Number::parse(text);
+                    let n = Number::parse(text());
                     if let Some(slots) = self.numbers.get(&n.key) {
                         slots.iter().copied().for_each(&mut hit);
                     }
@@ -152,9 +157,12 @@ impl ValueIndex {
             Kind::Null => self.nulls.iter().copied().for_each(&mut hit),
         }
         self.any.iter().copied().for_each(&mut hit);
-        for (condition, slot) in &self.scanned {
-            if scanned_accepts(condition, kind, text, &mut number) {
-                hit(*slot);
+        if !self.scanned.is_empty() {
+            let text = text();
+            for (condition, slot) in &self.scanned {
+                if scanned_accepts(condition, kind, text, &mut number) {
+                    hit(*slot);
+                }
             }
         }
     }
