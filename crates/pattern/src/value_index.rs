@@ -59,10 +59,48 @@ impl LengthKeyed {
     }
 }
 
+/// Exact byte keys: a short list compared in line while small (no hashing for the common
+/// field with a handful of values), a hash map beyond that.
+#[derive(Debug, Clone, Default)]
+struct ExactKeys {
+    few: Vec<(Box<[u8]>, Vec<SlotId>)>,
+    many: FxHashMap<Box<[u8]>, Vec<SlotId>>,
+}
+
+/// Above this many keys, [`ExactKeys`] hashes.
+const FEW_KEYS: usize = 8;
+
+impl ExactKeys {
+    fn insert(&mut self, key: &[u8], slot: SlotId) {
+        if !self.many.is_empty() {
+            self.many.entry(key.into()).or_default().push(slot);
+        } else if let Some((_, slots)) = self.few.iter_mut().find(|(k, _)| **k == *key) {
+            slots.push(slot);
+        } else if self.few.len() < FEW_KEYS {
+            self.few.push((key.into(), vec![slot]));
+        } else {
+            self.many.extend(self.few.drain(..));
+            self.many.entry(key.into()).or_default().push(slot);
+        }
+    }
+
+    #[inline]
+    fn get(&self, key: &[u8]) -> Option<&[SlotId]> {
+        if self.many.is_empty() {
+            self.few
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && k.iter().zip(key).all(|(a, b)| a == b))
+                .map(|(_, slots)| slots.as_slice())
+        } else {
+            self.many.get(key).map(Vec::as_slice)
+        }
+    }
+}
+
 /// Every condition on one path.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ValueIndex {
-    strings: FxHashMap<Box<[u8]>, Vec<SlotId>>,
+    strings: ExactKeys,
     numbers: FxHashMap<NumberKey, Vec<SlotId>>,
     trues: Vec<SlotId>,
     falses: Vec<SlotId>,
@@ -90,7 +128,7 @@ impl ValueIndex {
     pub(crate) fn insert(&mut self, condition: &Condition, slot: SlotId) {
         self.conditions += 1;
         match condition {
-            Condition::Exact(Literal::Str(s)) => self.strings.entry(s.as_bytes().into()).or_default().push(slot),
+            Condition::Exact(Literal::Str(s)) => self.strings.insert(s.as_bytes(), slot),
             Condition::Exact(Literal::Num(n, _)) => self.numbers.entry(n.key.clone()).or_default().push(slot),
             Condition::Exact(Literal::Bool(true)) => self.trues.push(slot),
             Condition::Exact(Literal::Bool(false)) => self.falses.push(slot),
@@ -121,9 +159,7 @@ impl ValueIndex {
         let mut number: Option<Number> = None;
         match kind {
             Kind::Str | Kind::Decoded => {
-                if !self.strings.is_empty()
-                    && let Some(slots) = self.strings.get(value)
-                {
+                if let Some(slots) = self.strings.get(value) {
                     slots.iter().copied().for_each(&mut hit);
                 }
                 self.prefixes.prefixes_of(value, &mut hit);
