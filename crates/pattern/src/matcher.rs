@@ -357,9 +357,106 @@ impl Matcher {
             }
         }
         choices.sort_by_key(Vec::len);
-        let mut chosen = Vec::with_capacity(choices.len());
-        pick_consistent(0, choices, scan, &mut chosen)
+        consistent_choice(choices, scan)
     }
+}
+
+/// Above this many combinations, [`consistent_choice`] groups by array element instead of
+/// trying combinations.
+const BACKTRACK_LIMIT: usize = 256;
+
+/// Whether one leaf per list can be chosen with every pair array-consistent.
+///
+/// Few combinations: plain backtracking. Many (large arrays): grouping by array element, which
+/// is linear in the leaves — trying combinations would be quadratic or worse on events with
+/// thousands of elements that each satisfy only part of a branch.
+fn consistent_choice(choices: &[Vec<u32>], scan: &Scan) -> bool {
+    let combinations =
+        choices.iter().try_fold(1usize, |product, list| product.checked_mul(list.len())).unwrap_or(usize::MAX);
+    if combinations <= BACKTRACK_LIMIT {
+        let mut chosen = Vec::with_capacity(choices.len());
+        return pick_consistent(0, choices, scan, &mut chosen);
+    }
+    let lists: Vec<&[u32]> = choices.iter().map(Vec::as_slice).collect();
+    grouped_choice(&lists, 0, scan)
+}
+
+/// [`consistent_choice`] by structure. All leaves share their trails' first `depth` entries.
+///
+/// Two leaves conflict only in an array both sit in, at different elements; arrays entered at
+/// the same depth from the same element are either the same array or unrelated. So: a list
+/// with a leaf whose trail ends here is satisfied by it (it conflicts with nothing below).
+/// Every other list must go into some array at this depth; lists placed in the same array must
+/// agree on one element, inside which the problem repeats one level deeper. Lists are tried
+/// against each array they reach (almost always exactly one).
+fn grouped_choice(lists: &[&[u32]], depth: usize, scan: &Scan) -> bool {
+    let open: Vec<&[u32]> = lists
+        .iter()
+        .copied()
+        .filter(|list| !list.iter().any(|&leaf| scan.trail(&scan.leaves[leaf as usize]).len() == depth))
+        .collect();
+    if open.is_empty() {
+        return true;
+    }
+    // Per open list: its leaves by (array, element) at this depth.
+    let buckets: Vec<FxHashMap<(u32, u32), Vec<u32>>> = open
+        .iter()
+        .map(|list| {
+            let mut by_element: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
+            for &leaf in *list {
+                let step = scan.trail(&scan.leaves[leaf as usize])[depth];
+                by_element.entry(step).or_default().push(leaf);
+            }
+            by_element
+        })
+        .collect();
+    let arrays: Vec<Vec<u32>> = buckets
+        .iter()
+        .map(|b| {
+            let mut ids: Vec<u32> = b.keys().map(|&(array, _)| array).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        })
+        .collect();
+    let mut placement = vec![0u32; open.len()];
+    place(0, &arrays, &buckets, &mut placement, depth, scan)
+}
+
+/// Tries every placement of lists into arrays (list `i` into one of `arrays[i]`), then checks
+/// each array's lists for a common element that works one level deeper.
+fn place(
+    i: usize,
+    arrays: &[Vec<u32>],
+    buckets: &[FxHashMap<(u32, u32), Vec<u32>>],
+    placement: &mut [u32],
+    depth: usize,
+    scan: &Scan,
+) -> bool {
+    if i < arrays.len() {
+        for &array in &arrays[i] {
+            placement[i] = array;
+            if place(i + 1, arrays, buckets, placement, depth, scan) {
+                return true;
+            }
+        }
+        return false;
+    }
+    let mut groups: Vec<u32> = placement.to_vec();
+    groups.sort_unstable();
+    groups.dedup();
+    groups.iter().all(|&array| {
+        let members: Vec<usize> = (0..placement.len()).filter(|&k| placement[k] == array).collect();
+        // Elements the first member reaches in this array, in order; each must be reached by all.
+        let mut elements: Vec<u32> =
+            buckets[members[0]].keys().filter(|&&(a, _)| a == array).map(|&(_, e)| e).collect();
+        elements.sort_unstable();
+        elements.iter().any(|&element| {
+            let sub: Option<Vec<&[u32]>> =
+                members.iter().map(|&k| buckets[k].get(&(array, element)).map(Vec::as_slice)).collect();
+            sub.is_some_and(|sub| grouped_choice(&sub, depth + 1, scan))
+        })
+    })
 }
 
 /// Backtracking choice of one leaf per list, pairwise array-consistent.
@@ -398,4 +495,56 @@ pub enum TestError {
     /// The event.
     #[error(transparent)]
     Event(#[from] EventError),
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Objects with keys `x`/`y` and arrays, nested, so leaves of a few paths sit at every mix
+    /// of array depths and elements.
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![Just(json!(1)), Just(json!("s"))];
+        leaf.prop_recursive(5, 96, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(prop::sample::select(vec!["x", "y"]), inner, 0..3)
+                    .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+        /// The linear grouping agrees with trying every combination.
+        #[test]
+        fn grouping_agrees_with_backtracking(
+            x in value(),
+            y in value(),
+            picks in prop::collection::vec(any::<u8>(), 2..4),
+        ) {
+            const PATHS: [&str; 7] = ["x", "y", "x.x", "x.y", "y.x", "y.y", "x.x.y"];
+            let mut trie = PathTrie::default();
+            for p in PATHS {
+                trie.add(p);
+            }
+            let text = json!({"x": x, "y": y}).to_string();
+            let mut scan = Scan::default();
+            scan::scan(&trie, text.as_bytes(), &mut scan).unwrap();
+            let of_path = |p: u32| -> Vec<u32> {
+                (0..scan.leaves.len() as u32).filter(|&l| scan.leaves[l as usize].path == p).collect()
+            };
+            let present: Vec<u32> = (0..PATHS.len() as u32).filter(|&p| !of_path(p).is_empty()).collect();
+            prop_assume!(!present.is_empty());
+            let paths: Vec<u32> = picks.iter().map(|&b| present[usize::from(b) % present.len()]).collect();
+            let choices: Vec<Vec<u32>> = paths.iter().map(|&p| of_path(p)).collect();
+            let mut chosen = Vec::new();
+            let expected = pick_consistent(0, &choices, &scan, &mut chosen);
+            let lists: Vec<&[u32]> = choices.iter().map(Vec::as_slice).collect();
+            prop_assert_eq!(grouped_choice(&lists, 0, &scan), expected, "{} paths {:?}", text, paths);
+        }
+    }
 }
