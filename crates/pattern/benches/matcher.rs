@@ -332,6 +332,73 @@ fn add_rate() {
     std::hint::black_box(&m);
 }
 
+/// Worst cases from event-ruler's performance scenarios: thousands of array elements that each
+/// satisfy only part of a branch (quadratic for a matcher that tries combinations), and one
+/// large event. Times one match of one event.
+fn large_events() {
+    println!("\n## large events (one event, one pattern; median of 5)\n");
+    println!("| shape | elements | bytes | matches | µs |\n|---|---|---|---|---|");
+    let time = |rule: &str, event: &str| {
+        let mut m = Matcher::new();
+        m.add("r", rule).expect("valid");
+        let mut scratch = Scratch::new();
+        let matched = m.matches_with(event.as_bytes(), &mut scratch).expect("valid").len();
+        let micros = median(
+            (0..5)
+                .map(|_| {
+                    let t = Instant::now();
+                    std::hint::black_box(m.matches_with(event.as_bytes(), &mut scratch).expect("valid").len());
+                    t.elapsed().as_secs_f64() * 1e6
+                })
+                .collect(),
+        );
+        (matched, micros)
+    };
+    for n in [1_000usize, 10_000, 50_000] {
+        let shapes: [(&str, &str, String); 3] = [
+            (
+                "objects each with one of two fields (no match)",
+                r#"{"d": {"a": [{"exists": true}], "b": [{"exists": true}]}}"#,
+                (0..n).map(|i| if i % 2 == 0 { r#"{"a": 1}"# } else { r#"{"b": 2}"# }).collect::<Vec<_>>().join(","),
+            ),
+            (
+                "three fields, every pair in some element (no match)",
+                r#"{"d": {"a": [{"exists": true}], "b": [{"exists": true}], "c": [{"exists": true}]}}"#,
+                (0..n)
+                    .map(|i| [r#"{"a": 1, "b": 2}"#, r#"{"b": 1, "c": 2}"#, r#"{"a": 1, "c": 2}"#][i % 3])
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            (
+                "only the last element has both fields",
+                r#"{"d": {"a": [{"exists": true}], "b": [{"exists": true}]}}"#,
+                (0..n)
+                    .map(|i| {
+                        if i + 1 == n {
+                            r#"{"a": 1, "b": 2}"#
+                        } else if i % 2 == 0 {
+                            r#"{"a": 1}"#
+                        } else {
+                            r#"{"b": 2}"#
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+        ];
+        for (shape, rule, elements) in shapes {
+            let event = format!(r#"{{"d": [{elements}]}}"#);
+            let (matched, micros) = time(rule, &event);
+            println!("| {shape} | {n} | {} | {matched} | {micros:.0} |", event.len());
+        }
+    }
+    // One large envelope-shaped event (about 250 KB) with the field of interest at the end.
+    let filler: Vec<String> = (0..2_500).map(|i| format!(r#""field{i}": "value number {i} of the filler""#)).collect();
+    let event = format!(r#"{{"source": "app", "detail": {{{}, "state": "done"}}}}"#, filler.join(", "));
+    let (matched, micros) = time(r#"{"detail": {"state": ["done"]}}"#, &event);
+    println!("| 2,500-field detail, match on the last field | 1 | {} | {matched} | {micros:.0} |", event.len());
+}
+
 fn main() {
     let o = options();
     let started = Instant::now();
@@ -378,5 +445,6 @@ fn main() {
     if o.only.is_none() {
         scaling(&lines, &events, o.passes.min(3));
         add_rate();
+        large_events();
     }
 }

@@ -15,11 +15,93 @@ use crate::scan::Kind;
 /// Which field condition (a slot of one `$or` branch) a value satisfies.
 pub(crate) type SlotId = u32;
 
+/// A hash key of bytes, stored in the table itself when short (most values are), so a probe
+/// touches one cache line instead of chasing a pointer.
+#[derive(Debug, Clone)]
+enum Key {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+const INLINE: usize = 22;
+
+impl Key {
+    fn new(bytes: &[u8]) -> Key {
+        if bytes.len() <= INLINE {
+            let mut inline = [0u8; INLINE];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            Key::Inline { len: bytes.len() as u8, bytes: inline }
+        } else {
+            Key::Heap(bytes.into())
+        }
+    }
+}
+
+impl std::borrow::Borrow<[u8]> for Key {
+    fn borrow(&self) -> &[u8] {
+        match self {
+            Key::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Key::Heap(b) => b,
+        }
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Key) -> bool {
+        std::borrow::Borrow::<[u8]>::borrow(self) == std::borrow::Borrow::<[u8]>::borrow(other)
+    }
+}
+
+impl Eq for Key {}
+
+impl std::hash::Hash for Key {
+    // Must hash as the `[u8]` it borrows as.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::borrow::Borrow::<[u8]>::borrow(self).hash(state);
+    }
+}
+
+/// The slots under one key: usually one, kept in line.
+#[derive(Debug, Clone)]
+enum Slots {
+    One(SlotId),
+    Many(Vec<SlotId>),
+}
+
+impl Slots {
+    fn push(&mut self, slot: SlotId) {
+        match self {
+            Slots::One(first) => *self = Slots::Many(vec![*first, slot]),
+            Slots::Many(all) => all.push(slot),
+        }
+    }
+
+    #[inline]
+    fn as_slice(&self) -> &[SlotId] {
+        match self {
+            Slots::One(one) => std::slice::from_ref(one),
+            Slots::Many(all) => all,
+        }
+    }
+}
+
+/// A byte-keyed map of slots.
+type KeyMap = FxHashMap<Key, Slots>;
+
+fn add_to(map: &mut KeyMap, key: &[u8], slot: SlotId) {
+    match map.get_mut(key) {
+        Some(slots) => slots.push(slot),
+        None => {
+            map.insert(Key::new(key), Slots::One(slot));
+        }
+    }
+}
+
 /// Keys grouped by byte length, for prefix and suffix probes.
 #[derive(Debug, Clone, Default)]
 struct LengthKeyed {
     lengths: Vec<usize>,
-    keys: FxHashMap<Box<[u8]>, Vec<SlotId>>,
+    keys: KeyMap,
 }
 
 impl LengthKeyed {
@@ -27,7 +109,7 @@ impl LengthKeyed {
         if let Err(at) = self.lengths.binary_search(&key.len()) {
             self.lengths.insert(at, key.len());
         }
-        self.keys.entry(key.into()).or_default().push(slot);
+        add_to(&mut self.keys, key, slot);
     }
 
     #[inline]
@@ -37,7 +119,7 @@ impl LengthKeyed {
                 break;
             }
             if let Some(slots) = self.keys.get(&value[..len]) {
-                slots.iter().copied().for_each(&mut *hit);
+                slots.as_slice().iter().copied().for_each(&mut *hit);
             }
         }
     }
@@ -49,7 +131,7 @@ impl LengthKeyed {
                 break;
             }
             if let Some(slots) = self.keys.get(&value[value.len() - len..]) {
-                slots.iter().copied().for_each(&mut *hit);
+                slots.as_slice().iter().copied().for_each(&mut *hit);
             }
         }
     }
@@ -63,8 +145,8 @@ impl LengthKeyed {
 /// field with a handful of values), a hash map beyond that.
 #[derive(Debug, Clone, Default)]
 struct ExactKeys {
-    few: Vec<(Box<[u8]>, Vec<SlotId>)>,
-    many: FxHashMap<Box<[u8]>, Vec<SlotId>>,
+    few: Vec<(Box<[u8]>, Slots)>,
+    many: KeyMap,
 }
 
 /// Above this many keys, [`ExactKeys`] hashes.
@@ -73,14 +155,14 @@ const FEW_KEYS: usize = 8;
 impl ExactKeys {
     fn insert(&mut self, key: &[u8], slot: SlotId) {
         if !self.many.is_empty() {
-            self.many.entry(key.into()).or_default().push(slot);
+            add_to(&mut self.many, key, slot);
         } else if let Some((_, slots)) = self.few.iter_mut().find(|(k, _)| **k == *key) {
             slots.push(slot);
         } else if self.few.len() < FEW_KEYS {
-            self.few.push((key.into(), vec![slot]));
+            self.few.push((key.into(), Slots::One(slot)));
         } else {
-            self.many.extend(self.few.drain(..));
-            self.many.entry(key.into()).or_default().push(slot);
+            self.many.extend(self.few.drain(..).map(|(k, v)| (Key::new(&k), v)));
+            add_to(&mut self.many, key, slot);
         }
     }
 
@@ -92,7 +174,7 @@ impl ExactKeys {
                 .find(|(k, _)| k.len() == key.len() && k.iter().zip(key).all(|(a, b)| a == b))
                 .map(|(_, slots)| slots.as_slice())
         } else {
-            self.many.get(key).map(Vec::as_slice)
+            self.many.get(key).map(Slots::as_slice)
         }
     }
 }
@@ -107,7 +189,7 @@ pub(crate) struct ValueIndex {
     nulls: Vec<SlotId>,
     prefixes: LengthKeyed,
     suffixes: LengthKeyed,
-    folded: FxHashMap<Box<[u8]>, Vec<SlotId>>,
+    folded: KeyMap,
     folded_prefixes: LengthKeyed,
     folded_suffixes: LengthKeyed,
     /// `exists: true`: any value.
@@ -137,7 +219,7 @@ impl ValueIndex {
             Condition::Suffix(p, false) => self.suffixes.insert(p.as_bytes(), slot),
             Condition::Prefix(p, true) => self.folded_prefixes.insert(fold(p).as_bytes(), slot),
             Condition::Suffix(p, true) => self.folded_suffixes.insert(fold(p).as_bytes(), slot),
-            Condition::EqualsIgnoreCase(p) => self.folded.entry(fold(p).into_bytes().into()).or_default().push(slot),
+            Condition::EqualsIgnoreCase(p) => add_to(&mut self.folded, fold(p).as_bytes(), slot),
             Condition::Exists(true) => self.any.push(slot),
             Condition::Exists(false) => unreachable!("exists:false is decided by absence"),
             other => self.scanned.push((other.clone(), slot)),
@@ -173,7 +255,7 @@ impl ValueIndex {
                     }
                     let bytes = folded.as_bytes();
                     if let Some(slots) = self.folded.get(bytes) {
-                        slots.iter().copied().for_each(&mut hit);
+                        slots.as_slice().iter().copied().for_each(&mut hit);
                     }
                     self.folded_prefixes.prefixes_of(bytes, &mut hit);
                     self.folded_suffixes.suffixes_of(bytes, &mut hit);
@@ -249,5 +331,40 @@ fn scanned_accepts(condition: &Condition, kind: Kind, text: &str, number: &mut O
             }
         }
         other => unreachable!("{other:?} is indexed, not scanned"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(index: &ValueIndex, kind: Kind, value: &str) -> Vec<SlotId> {
+        let mut out = Vec::new();
+        index.lookup(kind, value.as_bytes(), &mut String::new(), |s| out.push(s));
+        out.sort_unstable();
+        out
+    }
+
+    /// Past the in-line list, short and long keys, and keys shared by several slots, all find
+    /// exactly their slots.
+    #[test]
+    fn exact_keys_find_their_slots_at_every_size() {
+        let long = |i: u32| format!("a value longer than twenty-two bytes, number {i}");
+        let mut index = ValueIndex::default();
+        for i in 0..100u32 {
+            index.insert(&Condition::Exact(Literal::Str(format!("v{i}"))), i);
+            index.insert(&Condition::Exact(Literal::Str(long(i))), 1000 + i);
+        }
+        index.insert(&Condition::Exact(Literal::Str("v7".into())), 5000);
+        index.insert(&Condition::Prefix("v".into(), false), 6000);
+        index.insert(&Condition::Prefix("v".into(), false), 6001);
+        index.insert(&Condition::Suffix("9".into(), false), 7000);
+        index.insert(&Condition::EqualsIgnoreCase("V42".into()), 8000);
+        assert_eq!(hits(&index, Kind::Str, "v7"), [7, 5000, 6000, 6001]);
+        assert_eq!(hits(&index, Kind::Str, "v99"), [99, 6000, 6001, 7000]);
+        assert_eq!(hits(&index, Kind::Str, "v42"), [42, 6000, 6001, 8000]);
+        assert_eq!(hits(&index, Kind::Str, &long(63)), [1063]);
+        assert_eq!(hits(&index, Kind::Str, "w"), Vec::<SlotId>::new());
+        assert_eq!(hits(&index, Kind::Num, "7"), Vec::<SlotId>::new());
     }
 }
