@@ -31,5 +31,5 @@ pub mod wildcard;
 
 pub use event::EventError;
 pub use explain::explain;
-pub use matcher::{Matcher, Scratch, TestError, test};
+pub use matcher::{Matcher, Scratch, TestError, test, validate_object};
 pub use pattern::{Pattern, PatternError};

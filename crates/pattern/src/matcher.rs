@@ -475,6 +475,17 @@ fn pick_consistent(i: usize, choices: &[Vec<u32>], scan: &Scan, chosen: &mut Vec
     false
 }
 
+/// Checks that `bytes` is one JSON object (the grammar, UTF-8 and nesting limit events are held
+/// to), at the event reader's speed, with no pattern involved.
+///
+/// # Errors
+///
+/// Malformed JSON, or JSON that is not an object.
+pub fn validate_object(bytes: &[u8], scratch: &mut Scratch) -> Result<(), EventError> {
+    static NO_PATHS: std::sync::LazyLock<PathTrie> = std::sync::LazyLock::new(PathTrie::default);
+    scan::scan(&NO_PATHS, bytes, &mut scratch.scan)
+}
+
 /// Whether `event` matches `pattern_text`: `TestEventPattern` in one call.
 ///
 /// # Errors

@@ -1,0 +1,644 @@
+//! [`EventBus`]: definitions, PutEvents (validate, match, log, enqueue — one transaction), and
+//! asynchronous delivery with retries and a dead-letter queue.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use pattern::{Matcher, Pattern, Scratch};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::BusError;
+use crate::entry::{Envelope, PutEventsEntry, PutEventsResultEntry, envelope_time};
+use crate::model::{Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, check_name};
+use crate::store;
+
+/// One delivery handed to a [`Handler`].
+#[derive(Debug)]
+pub struct Delivery<'a> {
+    /// What the target receives (the envelope, or the target's constant `Input`).
+    pub input: &'a str,
+    /// The event's id.
+    pub event_id: &'a str,
+    /// The rule that matched.
+    pub rule_arn: &'a str,
+    /// The target.
+    pub target: &'a Target,
+    /// 0 on the first attempt.
+    pub attempt: u32,
+}
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryError {
+    /// Short code (`HttpStatus500`, `NoSuchProcessor`, …).
+    pub code: String,
+    /// In words.
+    pub message: String,
+    /// Whether trying again could help; permanent failures go straight to the DLQ.
+    pub retryable: bool,
+}
+
+/// Carries out deliveries. Built-in processors write through `store`, a savepoint inside the
+/// delivery batch's transaction: their writes are kept only if they succeed, and commit together
+/// with the delivery's acknowledgement — a delivery takes effect exactly once, even across
+/// crashes.
+pub trait Handler {
+    /// Delivers one event.
+    ///
+    /// # Errors
+    ///
+    /// The failure; the bus retries or dead-letters per the target's policy.
+    fn deliver(&mut self, delivery: &Delivery<'_>, store: &Connection) -> Result<(), DeliveryError>;
+}
+
+/// What one call to [`EventBus::deliver_due`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    /// Deliveries that succeeded.
+    pub delivered: u64,
+    /// Failed attempts that will be retried.
+    pub retried: u64,
+    /// Deliveries moved to the dead-letter queue (or dropped, without one).
+    pub dead_lettered: u64,
+}
+
+/// A compiled bus: its enabled rules' patterns, and each rule's targets.
+#[derive(Debug, Default)]
+struct Routes {
+    matcher: Matcher,
+    /// Per pattern id: (rule name, target ids).
+    rules: Vec<(String, Vec<String>)>,
+}
+
+/// An embedded EventBridge-style bus over one SQLite store.
+pub struct EventBus {
+    conn: Connection,
+    location: Location,
+    limits: Limits,
+    routes: HashMap<String, Routes>,
+    targets: HashMap<(String, String, String), Target>,
+    scratch: Scratch,
+}
+
+/// Seconds since the epoch, as a double (the store's time unit).
+pub fn now() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// Delay before retry `attempt` (1-based): exponential from 1 s, capped at 5 minutes, with up
+/// to 50 % jitter taken from `salt` so that retries of a burst spread out.
+pub fn backoff_seconds(attempt: u32, salt: u64) -> f64 {
+    let base = 2f64.powi(attempt.saturating_sub(1).min(16) as i32).min(300.0);
+    let jitter = (salt.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11) as f64 / (1u64 << 53) as f64;
+    base * (0.5 + 0.5 * jitter)
+}
+
+impl EventBus {
+    /// Opens the store at `path` (`:memory:` for a throw-away bus) and loads its definitions.
+    ///
+    /// # Errors
+    ///
+    /// The store cannot be opened, or holds a pattern that no longer parses.
+    pub fn open(path: &Path, location: Location, limits: Limits) -> Result<EventBus, BusError> {
+        let conn = store::open(path)?;
+        let mut bus = EventBus {
+            conn,
+            location,
+            limits,
+            routes: HashMap::new(),
+            targets: HashMap::new(),
+            scratch: Scratch::new(),
+        };
+        bus.reload()?;
+        Ok(bus)
+    }
+
+    /// The connection, for reading the store (and for processors' own tables).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The account and region in ARNs and envelopes.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Rebuilds the compiled routes from the store.
+    fn reload(&mut self) -> Result<(), BusError> {
+        let mut routes: HashMap<String, Routes> = HashMap::new();
+        let mut targets = HashMap::new();
+        {
+            let mut buses = self.conn.prepare("SELECT name FROM buses")?;
+            for name in buses.query_map([], |r| r.get::<_, String>(0))? {
+                routes.insert(name?, Routes::default());
+            }
+            let mut stmt = self.conn.prepare(
+                "SELECT bus, rule, id, arn, input, max_retry_attempts, max_event_age_seconds, dead_letter_arn FROM targets",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                    Target {
+                        id: r.get(2)?,
+                        arn: r.get(3)?,
+                        input: match r.get::<_, Option<String>>(4)? {
+                            Some(text) => TargetInput::Constant(text),
+                            None => TargetInput::Event,
+                        },
+                        retry: RetryPolicy { maximum_retry_attempts: r.get(5)?, maximum_event_age_seconds: r.get(6)? },
+                        dead_letter_arn: r.get(7)?,
+                    },
+                ))
+            })?;
+            for row in rows {
+                let (key, target) = row?;
+                targets.insert(key, target);
+            }
+            let mut stmt =
+                self.conn.prepare("SELECT bus, name, pattern FROM rules WHERE state = 'ENABLED' ORDER BY bus, name")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))?;
+            for row in rows {
+                let (bus, rule, text) = row?;
+                let compiled = routes.entry(bus.clone()).or_default();
+                compiled.matcher.add(&rule, &text)?;
+                let mut ids: Vec<String> =
+                    targets.keys().filter(|(b, r, _)| *b == bus && *r == rule).map(|(_, _, id)| id.clone()).collect();
+                ids.sort();
+                compiled.rules.push((rule, ids));
+            }
+        }
+        self.routes = routes;
+        self.targets = targets;
+        Ok(())
+    }
+
+    /// Creates a bus (names may contain `/`, as partner buses do).
+    ///
+    /// # Errors
+    ///
+    /// An invalid name, or `ResourceAlreadyExistsException`.
+    pub fn create_bus(&mut self, name: &str, description: Option<&str>) -> Result<String, BusError> {
+        check_name("name", name, 256, true)?;
+        let arn = self.location.bus_arn(name);
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO buses (name, arn, description, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, arn, description, now()],
+        )?;
+        if inserted == 0 {
+            return Err(BusError::AlreadyExists(format!("Event bus {name} already exists.")));
+        }
+        self.reload()?;
+        Ok(arn)
+    }
+
+    /// Whether a bus exists.
+    pub fn has_bus(&self, name: &str) -> bool {
+        self.routes.contains_key(name)
+    }
+
+    /// Creates or replaces a rule (PutRule).
+    ///
+    /// # Errors
+    ///
+    /// A missing bus, an invalid name or pattern (AWS's message), or the per-bus rule limit.
+    pub fn put_rule(&mut self, rule: &Rule) -> Result<String, BusError> {
+        check_name("name", &rule.name, 64, false)?;
+        if !self.has_bus(&rule.bus) {
+            return Err(BusError::NotFound(format!("Event bus {} does not exist.", rule.bus)));
+        }
+        Pattern::parse(&rule.pattern)?;
+        let existing: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM rules WHERE bus = ?1 AND name <> ?2",
+            params![rule.bus, rule.name],
+            |r| r.get(0),
+        )?;
+        if existing as usize >= self.limits.rules_per_bus {
+            return Err(BusError::LimitExceeded(format!(
+                "The requested resource exceeds the maximum number allowed: {} rules on event bus {}.",
+                self.limits.rules_per_bus, rule.bus
+            )));
+        }
+        let arn = self.location.rule_arn(&rule.bus, &rule.name);
+        self.conn.execute(
+            "INSERT INTO rules (bus, name, arn, pattern, state, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (bus, name) DO UPDATE SET pattern = excluded.pattern, state = excluded.state,
+                 description = excluded.description",
+            params![rule.bus, rule.name, arn, rule.pattern, rule.state.as_str(), rule.description],
+        )?;
+        self.reload()?;
+        Ok(arn)
+    }
+
+    /// The rules of a bus, by name.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    pub fn rules(&self, bus: &str) -> Result<Vec<Rule>, BusError> {
+        let mut stmt =
+            self.conn.prepare("SELECT name, pattern, state, description FROM rules WHERE bus = ?1 ORDER BY name")?;
+        let rows = stmt.query_map([bus], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?))
+        })?;
+        rows.map(|row| {
+            let (name, pattern, state, description) = row?;
+            Ok(Rule { bus: bus.to_string(), name, pattern, state: RuleState::parse(&state)?, description })
+        })
+        .collect()
+    }
+
+    /// Adds or replaces targets of a rule (PutTargets).
+    ///
+    /// # Errors
+    ///
+    /// A missing rule, invalid ids or retry policies, or more targets than the rule may have.
+    pub fn put_targets(&mut self, bus: &str, rule: &str, targets: &[Target]) -> Result<(), BusError> {
+        let exists: Option<String> = self
+            .conn
+            .query_row("SELECT name FROM rules WHERE bus = ?1 AND name = ?2", params![bus, rule], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            return Err(BusError::NotFound(format!("Rule {rule} does not exist on EventBus {bus}.")));
+        }
+        for t in targets {
+            check_name("targets.member.id", &t.id, 64, false)?;
+            t.retry.validate()?;
+            if let TargetInput::Constant(text) = &t.input
+                && serde_json::from_str::<serde_json::Value>(text).is_err()
+            {
+                return Err(BusError::Validation(format!("Target {}: Input is not valid JSON text.", t.id)));
+            }
+        }
+        let tx = self.conn.transaction()?;
+        for t in targets {
+            let input = match &t.input {
+                TargetInput::Event => None,
+                TargetInput::Constant(text) => Some(text.as_str()),
+            };
+            tx.execute(
+                "INSERT INTO targets (bus, rule, id, arn, input, max_retry_attempts, max_event_age_seconds, dead_letter_arn)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (bus, rule, id) DO UPDATE SET arn = excluded.arn, input = excluded.input,
+                     max_retry_attempts = excluded.max_retry_attempts,
+                     max_event_age_seconds = excluded.max_event_age_seconds,
+                     dead_letter_arn = excluded.dead_letter_arn",
+                params![
+                    bus,
+                    rule,
+                    t.id,
+                    t.arn,
+                    input,
+                    t.retry.maximum_retry_attempts,
+                    t.retry.maximum_event_age_seconds,
+                    t.dead_letter_arn
+                ],
+            )?;
+        }
+        let count: i64 =
+            tx.query_row("SELECT COUNT(*) FROM targets WHERE bus = ?1 AND rule = ?2", params![bus, rule], |r| {
+                r.get(0)
+            })?;
+        if count as usize > self.limits.targets_per_rule {
+            // Dropping `tx` rolls the additions back.
+            return Err(BusError::LimitExceeded(format!(
+                "The requested resource exceeds the maximum number allowed: {} targets on rule {rule}.",
+                self.limits.targets_per_rule
+            )));
+        }
+        tx.commit()?;
+        self.reload()
+    }
+
+    /// PutEvents: 1–10 entries. Accepted entries are logged and their deliveries enqueued in one
+    /// transaction, committed before this returns; nothing waits on a target.
+    ///
+    /// # Errors
+    ///
+    /// A request-level `ValidationException` (no entries, more than 10), or a store failure.
+    pub fn put_events(&mut self, entries: &[PutEventsEntry]) -> Result<Vec<PutEventsResultEntry>, BusError> {
+        if entries.is_empty() || entries.len() > 10 {
+            return Err(BusError::Validation(format!(
+                "1 validation error detected: Value '[{} entries]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
+                entries.len()
+            )));
+        }
+        let tx = self.conn.transaction()?;
+        let results = put_in(&tx, &self.routes, &self.location, &self.limits, &mut self.scratch, entries, now())?;
+        tx.commit()?;
+        Ok(results)
+    }
+
+    /// Many PutEvents requests (each of 1–10 entries) in one transaction: the embedded fast path
+    /// for a local producer. Same checks and effects as calling [`EventBus::put_events`] per
+    /// request, with one commit.
+    ///
+    /// # Errors
+    ///
+    /// As [`EventBus::put_events`]; on error nothing of the batch is kept.
+    pub fn put_event_batches(
+        &mut self,
+        requests: &[Vec<PutEventsEntry>],
+    ) -> Result<Vec<Vec<PutEventsResultEntry>>, BusError> {
+        let tx = self.conn.transaction()?;
+        let now = now();
+        let mut all = Vec::with_capacity(requests.len());
+        for entries in requests {
+            if entries.is_empty() || entries.len() > 10 {
+                return Err(BusError::Validation(format!(
+                    "1 validation error detected: Value '[{} entries]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
+                    entries.len()
+                )));
+            }
+            all.push(put_in(&tx, &self.routes, &self.location, &self.limits, &mut self.scratch, entries, now)?);
+        }
+        tx.commit()?;
+        Ok(all)
+    }
+
+    /// Deliveries waiting (due now or later).
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    pub fn pending(&self) -> Result<u64, BusError> {
+        Ok(self.conn.query_row("SELECT COUNT(*) FROM deliveries", [], |r| r.get::<_, i64>(0))? as u64)
+    }
+
+    /// When the next waiting delivery is due, if any.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    pub fn next_due(&self) -> Result<Option<f64>, BusError> {
+        Ok(self.conn.query_row("SELECT MIN(due_at) FROM deliveries", [], |r| r.get::<_, Option<f64>>(0))?)
+    }
+
+    /// Delivers up to `limit` deliveries due at `now`, in queue order, through `handler`. Each
+    /// delivery's effects and its acknowledgement commit together; the batch commits once.
+    ///
+    /// # Errors
+    ///
+    /// A store failure (the batch is rolled back and will be delivered again).
+    pub fn deliver_due(
+        &mut self,
+        handler: &mut dyn Handler,
+        now: f64,
+        limit: usize,
+    ) -> Result<DeliveryReport, BusError> {
+        let mut report = DeliveryReport::default();
+        let mut tx = self.conn.transaction()?;
+        let due: Vec<DueDelivery> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT d.id, d.event_seq, d.bus, d.rule, d.target, d.attempts, e.event_id, e.envelope, e.ingested_at
+                 FROM deliveries d JOIN events e ON e.seq = d.event_seq
+                 WHERE d.due_at <= ?1 ORDER BY d.due_at, d.id LIMIT ?2",
+            )?;
+            stmt.query_map(params![now, limit as i64], |r| {
+                Ok(DueDelivery {
+                    id: r.get(0)?,
+                    seq: r.get(1)?,
+                    bus: r.get(2)?,
+                    rule: r.get(3)?,
+                    target_id: r.get(4)?,
+                    attempts: r.get(5)?,
+                    event_id: r.get(6)?,
+                    envelope: r.get(7)?,
+                    ingested_at: r.get(8)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?
+        };
+        let mut counters = Counters::default();
+        for DueDelivery { id, seq, bus, rule, target_id, attempts, event_id, envelope, ingested_at } in due {
+            let scope = format!("{bus}/{rule}/{target_id}");
+            let rule_arn = self.location.rule_arn(&bus, &rule);
+            let Some(target) = self.targets.get(&(bus.clone(), rule.clone(), target_id.clone())) else {
+                // The target was removed after the event was accepted.
+                dead_letter(
+                    &tx,
+                    id,
+                    seq,
+                    None,
+                    &rule_arn,
+                    "",
+                    attempts,
+                    "TargetNotFound",
+                    "The target no longer exists.",
+                    now,
+                )?;
+                counters.add(&scope, "DeadLetterInvocations", 1);
+                report.dead_lettered += 1;
+                continue;
+            };
+            let input = match &target.input {
+                TargetInput::Event => envelope.as_str(),
+                TargetInput::Constant(text) => text.as_str(),
+            };
+            let delivery = Delivery { input, event_id: &event_id, rule_arn: &rule_arn, target, attempt: attempts };
+            let outcome = {
+                let sp = tx.savepoint()?;
+                // A savepoint is a nested transaction: the handler's writes are kept only on success.
+                let outcome = handler.deliver(&delivery, &sp);
+                if outcome.is_ok() {
+                    sp.commit()?;
+                }
+                outcome
+            };
+            match outcome {
+                Ok(()) => {
+                    tx.execute("DELETE FROM deliveries WHERE id = ?1", [id])?;
+                    counters.add(&scope, "Invocations", 1);
+                    report.delivered += 1;
+                }
+                Err(e) => {
+                    let attempts = attempts + 1;
+                    let age = now - ingested_at;
+                    let exhausted = !e.retryable
+                        || attempts > target.retry.maximum_retry_attempts
+                        || age >= f64::from(target.retry.maximum_event_age_seconds);
+                    if exhausted {
+                        dead_letter(
+                            &tx,
+                            id,
+                            seq,
+                            target.dead_letter_arn.as_deref(),
+                            &rule_arn,
+                            &target.arn,
+                            attempts,
+                            &e.code,
+                            &e.message,
+                            now,
+                        )?;
+                        if target.dead_letter_arn.is_some() {
+                            counters.add(&scope, "DeadLetterInvocations", 1);
+                        } else {
+                            counters.add(&scope, "FailedInvocations", 1);
+                        }
+                        report.dead_lettered += 1;
+                    } else {
+                        let due = now + backoff_seconds(attempts, id as u64 ^ u64::from(attempts));
+                        tx.execute(
+                            "UPDATE deliveries SET attempts = ?2, due_at = ?3 WHERE id = ?1",
+                            params![id, attempts, due],
+                        )?;
+                        counters.add(&scope, "RetryInvocationAttempts", 1);
+                        report.retried += 1;
+                    }
+                }
+            }
+        }
+        counters.flush(&tx)?;
+        tx.commit()?;
+        Ok(report)
+    }
+
+    /// Every counter, as (scope, name, value), sorted.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    pub fn metrics(&self) -> Result<Vec<(String, String, i64)>, BusError> {
+        let mut stmt = self.conn.prepare("SELECT scope, name, value FROM metrics ORDER BY scope, name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one row of the dead-letter table
+fn dead_letter(
+    tx: &Transaction<'_>,
+    delivery: i64,
+    event_seq: i64,
+    queue_arn: Option<&str>,
+    rule_arn: &str,
+    target_arn: &str,
+    attempts: u32,
+    code: &str,
+    message: &str,
+    now: f64,
+) -> Result<(), BusError> {
+    tx.execute(
+        "INSERT INTO dead_letters (event_seq, queue_arn, rule_arn, target_arn, attempts, error_code, error_message, failed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![event_seq, queue_arn, rule_arn, target_arn, attempts, code, message, now],
+    )?;
+    tx.execute("DELETE FROM deliveries WHERE id = ?1", [delivery])?;
+    Ok(())
+}
+
+/// One queued delivery with its event, as read for delivery.
+struct DueDelivery {
+    id: i64,
+    seq: i64,
+    bus: String,
+    rule: String,
+    target_id: String,
+    attempts: u32,
+    event_id: String,
+    envelope: String,
+    ingested_at: f64,
+}
+
+/// Counter increments gathered in memory and written once per transaction.
+#[derive(Default)]
+struct Counters(HashMap<(String, &'static str), i64>);
+
+impl Counters {
+    fn add(&mut self, scope: &str, name: &'static str, by: i64) {
+        *self.0.entry((scope.to_string(), name)).or_default() += by;
+    }
+
+    fn flush(self, tx: &Transaction<'_>) -> Result<(), BusError> {
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO metrics (scope, name, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (scope, name) DO UPDATE SET value = value + excluded.value",
+        )?;
+        for ((scope, name), value) in self.0 {
+            stmt.execute(params![scope, name, value])?;
+        }
+        Ok(())
+    }
+}
+
+/// The body of PutEvents inside an open transaction.
+fn put_in(
+    tx: &Transaction<'_>,
+    routes: &HashMap<String, Routes>,
+    location: &Location,
+    limits: &Limits,
+    scratch: &mut Scratch,
+    entries: &[PutEventsEntry],
+    now: f64,
+) -> Result<Vec<PutEventsResultEntry>, BusError> {
+    let mut insert_event = tx.prepare_cached(
+        "INSERT INTO events (event_id, bus, ingested_at, envelope) VALUES (?1, ?2, ?3, ?4) RETURNING seq",
+    )?;
+    let mut insert_delivery =
+        tx.prepare_cached("INSERT INTO deliveries (event_seq, bus, rule, target, due_at) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut counters = Counters::default();
+    let mut results = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let (Some(source), Some(detail_type), Some(detail)) = (&entry.source, &entry.detail_type, &entry.detail) else {
+            let missing = [
+                ("Source", entry.source.is_none()),
+                ("DetailType", entry.detail_type.is_none()),
+                ("Detail", entry.detail.is_none()),
+            ]
+            .iter()
+            .filter(|(_, m)| *m)
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ");
+            results.push(PutEventsResultEntry::refused(
+                "InvalidArgument",
+                format!("Parameter(s) {missing} must be specified."),
+            ));
+            continue;
+        };
+        let bus = entry.bus_name();
+        let Some(compiled) = routes.get(bus) else {
+            results.push(PutEventsResultEntry::refused("InvalidArgument", format!("Event bus {bus} does not exist.")));
+            continue;
+        };
+        if entry.size() > limits.entry_bytes {
+            results.push(PutEventsResultEntry::refused(
+                "InvalidArgument",
+                format!("Event size {} exceeds the limit of {} bytes.", entry.size(), limits.entry_bytes),
+            ));
+            continue;
+        }
+        if pattern::validate_object(detail.as_bytes(), scratch).is_err() {
+            results.push(PutEventsResultEntry::refused("MalformedDetail", "Detail is malformed."));
+            continue;
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let time = envelope_time(entry.time.unwrap_or(now));
+        let envelope = Envelope {
+            id: &id,
+            detail_type,
+            source,
+            account: &location.account,
+            time: &time,
+            region: &location.region,
+            resources: entry.resources.as_deref().unwrap_or_default(),
+            detail,
+        }
+        .to_json();
+        let seq: i64 = insert_event.query_row(params![id, bus, now, envelope], |r| r.get(0))?;
+        let matched = compiled.matcher.matches_with(envelope.as_bytes(), scratch)?;
+        if !matched.is_empty() {
+            counters.add(bus, "MatchedEvents", 1);
+        }
+        for &rule_index in matched {
+            let (rule, target_ids) = &compiled.rules[rule_index as usize];
+            counters.add(&format!("{bus}/{rule}"), "TriggeredRules", 1);
+            for target in target_ids {
+                insert_delivery.execute(params![seq, bus, rule, target, now])?;
+            }
+        }
+        results.push(PutEventsResultEntry::accepted(id));
+    }
+    counters.flush(tx)?;
+    Ok(results)
+}

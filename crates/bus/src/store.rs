@@ -1,0 +1,97 @@
+//! The one SQLite file that holds everything: definitions, the event log, the delivery queue,
+//! the dead-letter queue and metrics. Table and column names are part of callsynth's interface
+//! (README, "The store").
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::BusError;
+
+/// Schema, applied idempotently on open.
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS buses (
+    name        TEXT PRIMARY KEY,
+    arn         TEXT NOT NULL,
+    description TEXT,
+    created_at  REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rules (
+    bus         TEXT NOT NULL REFERENCES buses(name),
+    name        TEXT NOT NULL,
+    arn         TEXT NOT NULL,
+    pattern     TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    description TEXT,
+    PRIMARY KEY (bus, name)
+);
+CREATE TABLE IF NOT EXISTS targets (
+    bus                   TEXT NOT NULL,
+    rule                  TEXT NOT NULL,
+    id                    TEXT NOT NULL,
+    arn                   TEXT NOT NULL,
+    input                 TEXT,
+    max_retry_attempts    INTEGER NOT NULL,
+    max_event_age_seconds INTEGER NOT NULL,
+    dead_letter_arn       TEXT,
+    PRIMARY KEY (bus, rule, id),
+    FOREIGN KEY (bus, rule) REFERENCES rules(bus, name)
+);
+-- Every accepted event, as delivered to targets (the EventBridge envelope).
+CREATE TABLE IF NOT EXISTS events (
+    seq         INTEGER PRIMARY KEY,
+    event_id    TEXT NOT NULL UNIQUE,
+    bus         TEXT NOT NULL,
+    ingested_at REAL NOT NULL,
+    envelope    TEXT NOT NULL
+);
+-- One row per (event, matched rule, target) still to deliver.
+CREATE TABLE IF NOT EXISTS deliveries (
+    id          INTEGER PRIMARY KEY,
+    event_seq   INTEGER NOT NULL REFERENCES events(seq),
+    bus         TEXT NOT NULL,
+    rule        TEXT NOT NULL,
+    target      TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    due_at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(due_at);
+-- Deliveries that ran out of retries, with what EventBridge attaches to a dead letter.
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id            INTEGER PRIMARY KEY,
+    event_seq     INTEGER NOT NULL REFERENCES events(seq),
+    queue_arn     TEXT,
+    rule_arn      TEXT NOT NULL,
+    target_arn    TEXT NOT NULL,
+    attempts      INTEGER NOT NULL,
+    error_code    TEXT NOT NULL,
+    error_message TEXT NOT NULL,
+    failed_at     REAL NOT NULL
+);
+-- CloudWatch-named counters per scope ('bus', 'bus/rule' or 'bus/rule/target').
+CREATE TABLE IF NOT EXISTS metrics (
+    scope TEXT NOT NULL,
+    name  TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    PRIMARY KEY (scope, name)
+);
+";
+
+/// Opens (creating if needed) the store at `path`; `:memory:` for a throw-away store.
+///
+/// WAL journal: readers never block the writer, and a committed transaction survives the
+/// process being killed (synchronous=NORMAL keeps it across crashes of the process, not of the
+/// machine).
+///
+/// # Errors
+///
+/// The file cannot be opened or is not a callsynth store.
+pub fn open(path: &Path) -> Result<Connection, BusError> {
+    let conn = if path == Path::new(":memory:") { Connection::open_in_memory()? } else { Connection::open(path)? };
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.execute_batch(SCHEMA)?;
+    Ok(conn)
+}

@@ -1,0 +1,304 @@
+//! The bus against EventBridge's behaviour: PutEvents checks, routing, durable delivery with
+//! retries and dead letters, and exactly-once effects for handlers that write to the store.
+
+use bus::{
+    BusError, Delivery, DeliveryError, EventBus, Limits, Location, PutEventsEntry, RetryPolicy, Rule, RuleState,
+    Target, TargetInput,
+};
+use rusqlite::Connection;
+
+const BUS: &str = "twilio-call-events";
+
+fn entry(detail_type: &str, detail: &str) -> PutEventsEntry {
+    PutEventsEntry {
+        source: Some("aws.partner/twilio.com".into()),
+        detail_type: Some(detail_type.into()),
+        detail: Some(detail.into()),
+        event_bus_name: Some(BUS.into()),
+        ..Default::default()
+    }
+}
+
+fn target(id: &str, retries: u32, dlq: Option<&str>) -> Target {
+    Target {
+        id: id.into(),
+        arn: format!("builtin:{id}"),
+        input: TargetInput::Event,
+        retry: RetryPolicy { maximum_retry_attempts: retries, maximum_event_age_seconds: 3600 },
+        dead_letter_arn: dlq.map(str::to_string),
+    }
+}
+
+/// A bus with the guide's two rules, each with one target.
+fn guide_bus(path: &std::path::Path) -> EventBus {
+    let mut bus = EventBus::open(path, Location::default(), Limits::default()).unwrap();
+    if !bus.has_bus(BUS) {
+        bus.create_bus(BUS, None).unwrap();
+    }
+    for (rule, detail_type, id) in [
+        ("twilio-call-completed", "call.completed", "process-call-completed"),
+        ("twilio-transcription-completed", "transcription.completed", "update-segment-profile"),
+    ] {
+        bus.put_rule(&Rule {
+            bus: BUS.into(),
+            name: rule.into(),
+            pattern: format!(r#"{{"source": ["aws.partner/twilio.com"], "detail-type": ["{detail_type}"]}}"#),
+            state: RuleState::Enabled,
+            description: None,
+        })
+        .unwrap();
+        bus.put_targets(BUS, rule, &[target(id, 2, Some("arn:aws:sqs:us-east-1:123456789012:dlq"))]).unwrap();
+    }
+    bus
+}
+
+/// Records deliveries in its own table through the store it is handed; fails on demand.
+struct Recorder {
+    fail: Option<DeliveryError>,
+}
+
+impl bus::Handler for Recorder {
+    fn deliver(&mut self, d: &Delivery<'_>, store: &Connection) -> Result<(), DeliveryError> {
+        store.execute("CREATE TABLE IF NOT EXISTS seen (event_id TEXT, target TEXT, input TEXT)", []).unwrap();
+        store.execute("INSERT INTO seen VALUES (?1, ?2, ?3)", [d.event_id, &d.target.id, d.input]).unwrap();
+        match &self.fail {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+}
+
+fn count(bus: &EventBus, sql: &str) -> i64 {
+    bus.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn put_events_checks_entries_as_eventbridge_does() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    let too_many = vec![entry("call.completed", "{}"); 11];
+    let err = bus.put_events(&too_many).unwrap_err();
+    assert_eq!(err.code(), "ValidationException");
+    assert!(err.to_string().contains("Member must have length less than or equal to 10"), "{err}");
+    assert_eq!(bus.put_events(&[]).unwrap_err().code(), "ValidationException");
+
+    let mut missing = entry("call.completed", "{}");
+    missing.source = None;
+    missing.detail = None;
+    let mut elsewhere = entry("call.completed", "{}");
+    elsewhere.event_bus_name = Some("nope".into());
+    let mut huge = entry("call.completed", "{}");
+    huge.detail = Some(format!(r#"{{"x": "{}"}}"#, "a".repeat(1_048_576)));
+    let results = bus
+        .put_events(&[
+            entry("call.completed", r#"{"call_sid": "CA1"}"#),
+            missing,
+            entry("call.completed", "[1, 2]"),
+            entry("call.completed", r#"{"a": "#),
+            elsewhere,
+            huge,
+        ])
+        .unwrap();
+    assert!(results[0].event_id.is_some() && results[0].error_code.is_none());
+    let codes: Vec<_> = results[1..].iter().map(|r| r.error_code.as_deref().unwrap()).collect();
+    assert_eq!(codes, ["InvalidArgument", "MalformedDetail", "MalformedDetail", "InvalidArgument", "InvalidArgument"]);
+    assert!(results[1].error_message.as_deref().unwrap().contains("Source, Detail"));
+    assert!(results[4].error_message.as_deref().unwrap().contains("Event bus nope does not exist."));
+    // Only the good entry was logged and routed.
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM events"), 1);
+    assert_eq!(bus.pending().unwrap(), 1);
+}
+
+#[test]
+fn envelopes_carry_eventbridges_fields_and_the_detail_verbatim() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    let mut e = entry("call.completed", r#"{"call_sid": "CA1", "n": 1.50}"#);
+    e.time = Some(1_768_500_245.0);
+    e.resources = Some(vec!["arn:aws:x".into()]);
+    let id = bus.put_events(&[e]).unwrap()[0].event_id.clone().unwrap();
+    let envelope: String = bus.connection().query_row("SELECT envelope FROM events", [], |r| r.get(0)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&envelope).unwrap();
+    assert_eq!(v["version"], "0");
+    assert_eq!(v["id"], id.as_str());
+    assert_eq!(v["detail-type"], "call.completed");
+    assert_eq!(v["source"], "aws.partner/twilio.com");
+    assert_eq!(v["account"], "123456789012");
+    assert_eq!(v["region"], "us-east-1");
+    assert_eq!(v["time"], "2026-01-15T18:04:05Z");
+    assert_eq!(v["resources"], serde_json::json!(["arn:aws:x"]));
+    assert_eq!(v["detail"]["call_sid"], "CA1");
+    assert!(envelope.contains(r#""n": 1.50"#), "number spelling kept: {envelope}");
+}
+
+#[test]
+fn rules_route_to_their_targets_and_disabled_rules_route_nothing() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    bus.put_events(&[
+        entry("call.completed", "{}"),
+        entry("transcription.completed", "{}"),
+        entry("call.initiated", "{}"),
+    ])
+    .unwrap();
+    let routed = |bus: &EventBus, rule: &str| {
+        bus.connection()
+            .query_row("SELECT COUNT(*) FROM deliveries WHERE rule = ?1", [rule], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    assert_eq!(routed(&bus, "twilio-call-completed"), 1);
+    assert_eq!(routed(&bus, "twilio-transcription-completed"), 1);
+    bus.put_rule(&Rule {
+        bus: BUS.into(),
+        name: "twilio-call-completed".into(),
+        pattern: r#"{"detail-type": ["call.completed"]}"#.into(),
+        state: RuleState::Disabled,
+        description: None,
+    })
+    .unwrap();
+    bus.put_events(&[entry("call.completed", "{}")]).unwrap();
+    assert_eq!(routed(&bus, "twilio-call-completed"), 1);
+    let metrics = bus.metrics().unwrap();
+    assert!(metrics.contains(&(BUS.to_string(), "MatchedEvents".into(), 2)), "{metrics:?}");
+    assert!(metrics.contains(&(format!("{BUS}/twilio-call-completed"), "TriggeredRules".into(), 1)), "{metrics:?}");
+}
+
+#[test]
+fn definitions_are_checked_with_eventbridges_errors() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    let bad = bus.put_rule(&Rule {
+        bus: BUS.into(),
+        name: "bad".into(),
+        pattern: r#"{"a": "b"}"#.into(),
+        state: RuleState::Enabled,
+        description: None,
+    });
+    let err = bad.unwrap_err();
+    assert_eq!(err.code(), "InvalidEventPatternException");
+    assert_eq!(err.to_string(), r#"Event pattern is not valid. Reason: "a" must be an object or an array"#);
+    let missing = bus.put_rule(&Rule {
+        bus: "nope".into(),
+        name: "r".into(),
+        pattern: "{}".into(),
+        state: RuleState::Enabled,
+        description: None,
+    });
+    assert_eq!(missing.unwrap_err().to_string(), "Event bus nope does not exist.");
+    let err = bus.put_targets(BUS, "nope", &[target("t", 0, None)]).unwrap_err();
+    assert_eq!(err.to_string(), format!("Rule nope does not exist on EventBus {BUS}."));
+    let six: Vec<Target> = (0..6).map(|i| target(&format!("t{i}"), 0, None)).collect();
+    assert_eq!(bus.put_targets(BUS, "twilio-call-completed", &six).unwrap_err().code(), "LimitExceededException");
+    let mut policy = target("t", 0, None);
+    policy.retry.maximum_retry_attempts = 186;
+    assert_eq!(bus.put_targets(BUS, "twilio-call-completed", &[policy]).unwrap_err().code(), "ValidationException");
+    assert_eq!(bus.create_bus(BUS, None).unwrap_err().code(), "ResourceAlreadyExistsException");
+    assert!(bus.create_bus("aws.partner/twilio.com/abc", None).is_ok(), "partner bus names may contain '/'");
+
+    let mut small =
+        EventBus::open(":memory:".as_ref(), Location::default(), Limits { rules_per_bus: 2, ..Limits::default() })
+            .unwrap();
+    small.create_bus("b", None).unwrap();
+    let rule = |name: &str| Rule {
+        bus: "b".into(),
+        name: name.into(),
+        pattern: r#"{"source": ["x"]}"#.into(),
+        state: RuleState::Enabled,
+        description: None,
+    };
+    small.put_rule(&rule("r1")).unwrap();
+    small.put_rule(&rule("r2")).unwrap();
+    small.put_rule(&rule("r2")).unwrap(); // replacing is not adding
+    let err: BusError = small.put_rule(&rule("r3")).unwrap_err();
+    assert_eq!(err.code(), "LimitExceededException");
+}
+
+#[test]
+fn delivered_effects_commit_with_the_acknowledgement() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    bus.put_events(&[entry("call.completed", r#"{"call_sid": "CA1"}"#)]).unwrap();
+    let report = bus.deliver_due(&mut Recorder { fail: None }, bus::now(), 100).unwrap();
+    assert_eq!((report.delivered, report.retried, report.dead_lettered), (1, 0, 0));
+    assert_eq!(bus.pending().unwrap(), 0);
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM seen"), 1);
+    let input: String = bus.connection().query_row("SELECT input FROM seen", [], |r| r.get(0)).unwrap();
+    assert!(input.contains(r#""detail":{"call_sid": "CA1"}"#), "{input}");
+    assert!(bus.metrics().unwrap().contains(&(
+        format!("{BUS}/twilio-call-completed/process-call-completed"),
+        "Invocations".into(),
+        1
+    )));
+}
+
+#[test]
+fn failures_retry_with_backoff_then_go_to_the_dead_letter_queue() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    bus.put_events(&[entry("call.completed", "{}")]).unwrap();
+    let mut failing = Recorder {
+        fail: Some(DeliveryError { code: "HttpStatus500".into(), message: "boom".into(), retryable: true }),
+    };
+    let mut now = bus::now();
+    // MaximumRetryAttempts 2: the first attempt and two retries, then the DLQ.
+    for attempt in 0..3 {
+        let report = bus.deliver_due(&mut failing, now, 100).unwrap();
+        if attempt < 2 {
+            assert_eq!(report.retried, 1, "attempt {attempt}");
+            // Not due again before its backoff.
+            assert_eq!(bus.deliver_due(&mut failing, now, 100).unwrap(), bus::DeliveryReport::default());
+            now = bus.next_due().unwrap().unwrap();
+        } else {
+            assert_eq!(report.dead_lettered, 1);
+        }
+    }
+    assert_eq!(bus.pending().unwrap(), 0);
+    // The failed attempts' writes were rolled back.
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'seen'"), 0);
+    let (rule_arn, target_arn, attempts, code, queue): (String, String, i64, String, String) = bus
+        .connection()
+        .query_row("SELECT rule_arn, target_arn, attempts, error_code, queue_arn FROM dead_letters", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .unwrap();
+    assert_eq!(rule_arn, format!("arn:aws:events:us-east-1:123456789012:rule/{BUS}/twilio-call-completed"));
+    assert_eq!(target_arn, "builtin:process-call-completed");
+    assert_eq!((attempts, code.as_str()), (3, "HttpStatus500"));
+    assert_eq!(queue, "arn:aws:sqs:us-east-1:123456789012:dlq");
+    let metrics = bus.metrics().unwrap();
+    let scope = format!("{BUS}/twilio-call-completed/process-call-completed");
+    assert!(metrics.contains(&(scope.clone(), "RetryInvocationAttempts".into(), 2)), "{metrics:?}");
+    assert!(metrics.contains(&(scope, "DeadLetterInvocations".into(), 1)), "{metrics:?}");
+}
+
+#[test]
+fn permanent_failures_skip_retries() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    bus.put_events(&[entry("call.completed", "{}")]).unwrap();
+    let mut broken = Recorder {
+        fail: Some(DeliveryError { code: "NoSuchProcessor".into(), message: "unknown".into(), retryable: false }),
+    };
+    let report = bus.deliver_due(&mut broken, bus::now(), 100).unwrap();
+    assert_eq!((report.retried, report.dead_lettered), (0, 1));
+}
+
+#[test]
+fn accepted_events_survive_reopening_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bus.db");
+    {
+        let mut bus = guide_bus(&path);
+        bus.put_events(&[entry("call.completed", "{}"), entry("transcription.completed", "{}")]).unwrap();
+    }
+    let mut bus = guide_bus(&path);
+    assert_eq!(bus.pending().unwrap(), 2, "deliveries are durable");
+    assert_eq!(bus.rules(BUS).unwrap().len(), 2, "definitions are durable");
+    let report = bus.deliver_due(&mut Recorder { fail: None }, bus::now(), 100).unwrap();
+    assert_eq!(report.delivered, 2);
+}
+
+#[test]
+fn backoff_grows_exponentially_with_jitter_and_a_cap() {
+    for attempt in 1..20 {
+        let base = 2f64.powi(attempt as i32 - 1).min(300.0);
+        for salt in [0u64, 1, 12345, u64::MAX] {
+            let d = bus::backoff_seconds(attempt, salt);
+            assert!(d >= base * 0.5 && d <= base, "attempt {attempt}: {d}");
+        }
+    }
+    assert_ne!(bus::backoff_seconds(3, 1), bus::backoff_seconds(3, 2));
+}
