@@ -331,7 +331,9 @@ impl EventBus {
 
     /// Many PutEvents requests (each of 1–10 entries) in one transaction: the embedded fast path
     /// for a local producer. Same checks and effects as calling [`EventBus::put_events`] per
-    /// request, with one commit.
+    /// request, with one commit. `checkpoint` (key, value), if given, is written in the same
+    /// transaction, so a producer can record how far it got exactly when its events became
+    /// durable.
     ///
     /// # Errors
     ///
@@ -339,6 +341,7 @@ impl EventBus {
     pub fn put_event_batches(
         &mut self,
         requests: &[Vec<PutEventsEntry>],
+        checkpoint: Option<(&str, &str)>,
     ) -> Result<Vec<Vec<PutEventsResultEntry>>, BusError> {
         let tx = self.conn.transaction()?;
         let now = now();
@@ -352,8 +355,37 @@ impl EventBus {
             }
             all.push(put_in(&tx, &self.routes, &self.location, &self.limits, &mut self.scratch, entries, now)?);
         }
+        if let Some((key, value)) = checkpoint {
+            tx.execute(
+                "INSERT INTO checkpoints (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+        }
         tx.commit()?;
         Ok(all)
+    }
+
+    /// A checkpoint written by [`EventBus::put_event_batches`] or [`EventBus::set_checkpoint`].
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    pub fn checkpoint(&self, key: &str) -> Result<Option<String>, BusError> {
+        Ok(self.conn.query_row("SELECT value FROM checkpoints WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+
+    /// Writes a checkpoint on its own.
+    ///
+    /// # Errors
+    ///
+    /// The store refused the write.
+    pub fn set_checkpoint(&self, key: &str, value: &str) -> Result<(), BusError> {
+        self.conn.execute(
+            "INSERT INTO checkpoints (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
     }
 
     /// Deliveries waiting (due now or later).

@@ -68,6 +68,11 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     error_message TEXT NOT NULL,
     failed_at     REAL NOT NULL
 );
+-- Progress markers written in the same transaction as the events they describe (`run --resume`).
+CREATE TABLE IF NOT EXISTS checkpoints (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 -- CloudWatch-named counters per scope ('bus', 'bus/rule' or 'bus/rule/target').
 CREATE TABLE IF NOT EXISTS metrics (
     scope TEXT NOT NULL,

@@ -3,9 +3,12 @@
 //! This binary only parses flags, calls the library crates and prints; every behaviour worth
 //! testing lives in a library or is reachable through the integration tests in `tests/it`.
 
+mod builtins;
 mod cmd_generate;
 mod cmd_pattern;
 mod cmd_personas;
+mod cmd_run;
+mod generator_args;
 mod output;
 mod persona_source;
 
@@ -23,6 +26,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The setup guide, offline: generate calls, put their events on an embedded EventBridge-style
+    /// bus, route them with the guide's two rules and deliver them to the built-in processors.
+    #[command(after_long_help = cmd_run::EXAMPLES)]
+    Run(Box<cmd_run::RunArgs>),
     /// Generate calls: transcripts, ground truth and their Twilio events as NDJSON.
     #[command(after_long_help = cmd_generate::EXAMPLES)]
     Generate(Box<cmd_generate::GenerateArgs>),
@@ -37,6 +44,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => cmd_run::run(*args),
         Command::Generate(args) => cmd_generate::run(*args),
         Command::Personas(cmd) => cmd_personas::run(cmd),
         Command::Pattern(cmd) => cmd_pattern::run(cmd),

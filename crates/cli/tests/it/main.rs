@@ -6,6 +6,7 @@ mod determinism;
 mod events;
 mod pattern_cli;
 mod personas_cli;
+mod run_cli;
 mod strategies;
 mod support;
 mod transcripts;

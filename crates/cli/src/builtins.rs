@@ -1,0 +1,50 @@
+//! Delivery to the built-in processors: the bridge from the bus's [`bus::Handler`] to the
+//! `processors` crate's functions.
+
+use bus::{Delivery, DeliveryError, Handler, builtin_name};
+use processors::ProcessError;
+use rusqlite::Connection;
+
+/// The built-in processor names, as target ARNs may name them.
+pub const PROCESS_CALL_COMPLETED: &str = "process-call-completed";
+/// See [`PROCESS_CALL_COMPLETED`].
+pub const UPDATE_SEGMENT_PROFILE: &str = "update-segment-profile";
+
+/// Delivers to built-in processors; any other target is a permanent failure for now.
+#[derive(Debug, Default)]
+pub struct Builtins;
+
+fn failed(e: ProcessError) -> DeliveryError {
+    match e {
+        // The envelope will not change: retrying cannot help.
+        ProcessError::Malformed(message) => DeliveryError { code: "MalformedEvent".into(), message, retryable: false },
+        ProcessError::Store(err) => {
+            DeliveryError { code: "StoreError".into(), message: err.to_string(), retryable: true }
+        }
+    }
+}
+
+impl Handler for Builtins {
+    fn deliver(&mut self, d: &Delivery<'_>, store: &Connection) -> Result<(), DeliveryError> {
+        match builtin_name(&d.target.arn) {
+            Some(PROCESS_CALL_COMPLETED) => {
+                processors::process_call_completed(d.input, store).map(drop).map_err(failed)
+            }
+            Some(UPDATE_SEGMENT_PROFILE) => {
+                processors::update_segment_profile(d.input, store).map(drop).map_err(failed)
+            }
+            Some(other) => Err(DeliveryError {
+                code: "NoSuchProcessor".into(),
+                message: format!(
+                    "{other:?} is not a built-in processor (there are {PROCESS_CALL_COMPLETED} and {UPDATE_SEGMENT_PROFILE})"
+                ),
+                retryable: false,
+            }),
+            None => Err(DeliveryError {
+                code: "UnsupportedTarget".into(),
+                message: format!("{}: only built-in processors are delivered to so far", d.target.arn),
+                retryable: false,
+            }),
+        }
+    }
+}

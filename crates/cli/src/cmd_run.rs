@@ -1,0 +1,329 @@
+//! `callsynth run`: the setup guide, offline, in one command — generate calls, put their events
+//! on the embedded bus, let the guide's rules route them, deliver to the built-in processors.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use bus::{EventBus, Limits, Location, PutEventsEntry, RetryPolicy, Rule, RuleState, Target, TargetInput};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use synth::encode::{Format, Schema};
+use synth::generator::RunError;
+use synth::sink::{CallSink, RenderedCall};
+
+use crate::builtins::{self, Builtins};
+use crate::generator_args::GeneratorArgs;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  callsynth run
+      1,000 calls through bus twilio-call-events into callsynth.db.
+  callsynth run --calls 100000 --seed 7 --db /tmp/big.db
+  callsynth run --resume
+      Finish a run that was interrupted (Ctrl-C, kill -9): nothing lost, nothing twice.
+  callsynth run --fresh
+      Delete callsynth.db first and start over.
+  sqlite3 callsynth.db 'SELECT status, COUNT(*) FROM calls GROUP BY status'";
+
+/// The guide's rules: (rule, detail-type, processor).
+const GUIDE_RULES: [(&str, &str, &str); 2] = [
+    ("twilio-call-completed", "com.twilio.voice.call.completed", builtins::PROCESS_CALL_COMPLETED),
+    ("twilio-transcription-completed", "com.twilio.voice.transcription.completed", builtins::UPDATE_SEGMENT_PROFILE),
+];
+
+const CONFIG_KEY: &str = "run.config";
+const PUT_KEY: &str = "run.calls_put";
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    generator: GeneratorArgs,
+
+    /// The store: one SQLite file holding the event log, the delivery queue, dead letters,
+    /// metrics and the processors' tables (`calls`, `transcripts`). `:memory:` for a throw-away
+    /// run.
+    #[arg(long, default_value = "callsynth.db", value_name = "PATH")]
+    db: PathBuf,
+
+    /// Finish an interrupted run in --db with the same flags: calls whose events were accepted
+    /// are not put again, and deliveries already made are not repeated.
+    #[arg(long, conflicts_with = "fresh")]
+    resume: bool,
+
+    /// Delete --db first and start over.
+    #[arg(long)]
+    fresh: bool,
+
+    /// No progress bars and no summary.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Puts each batch of calls on the bus in one transaction, with how many calls are now in.
+struct BusSink {
+    bus: EventBus,
+    /// Index of the next call the generator hands over.
+    next_call: u64,
+    /// Calls already put by an earlier, interrupted run.
+    skip: u64,
+    events_put: u64,
+    refused: u64,
+    first_refusal: Option<String>,
+}
+
+impl CallSink for BusSink {
+    type Error = anyhow::Error;
+
+    fn accept(&mut self, batch: &[RenderedCall]) -> Result<()> {
+        let mut requests: Vec<Vec<PutEventsEntry>> = Vec::new();
+        let mut request = Vec::with_capacity(10);
+        for call in batch {
+            let index = self.next_call;
+            self.next_call += 1;
+            if index < self.skip {
+                continue;
+            }
+            for event in call.events() {
+                request.push(serde_json::from_slice(event).context("the generator wrote an unreadable entry")?);
+                if request.len() == 10 {
+                    requests.push(std::mem::replace(&mut request, Vec::with_capacity(10)));
+                }
+            }
+        }
+        if !request.is_empty() {
+            requests.push(request);
+        }
+        if requests.is_empty() {
+            return Ok(());
+        }
+        let put = self.next_call.to_string();
+        let results = self.bus.put_event_batches(&requests, Some((PUT_KEY, &put)))?;
+        for result in results.iter().flatten() {
+            if result.event_id.is_some() {
+                self.events_put += 1;
+            } else {
+                self.refused += 1;
+                self.first_refusal.get_or_insert_with(|| {
+                    format!(
+                        "{}: {}",
+                        result.error_code.as_deref().unwrap_or("?"),
+                        result.error_message.as_deref().unwrap_or("")
+                    )
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn bar(quiet: bool, len: u64, what: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr_with_hz(8));
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}}  {{per_sec}}  eta {{eta}}"
+        ))
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Creates the guide's bus, rules and targets where missing.
+fn set_up_guide(bus: &mut EventBus, bus_name: &str) -> Result<()> {
+    if !bus.has_bus(bus_name) {
+        bus.create_bus(bus_name, Some("Twilio call events (callsynth run)"))?;
+    }
+    let existing: Vec<String> = bus.rules(bus_name)?.into_iter().map(|r| r.name).collect();
+    for (rule, detail_type, processor) in GUIDE_RULES {
+        if existing.iter().any(|r| r == rule) {
+            continue;
+        }
+        bus.put_rule(&Rule {
+            bus: bus_name.into(),
+            name: rule.into(),
+            pattern: format!(r#"{{"source": ["aws.partner/twilio.com"], "detail-type": ["{detail_type}"]}}"#),
+            state: RuleState::Enabled,
+            description: Some("From the Twilio Event Streams setup guide".into()),
+        })?;
+        let location = bus.location().clone();
+        bus.put_targets(
+            bus_name,
+            rule,
+            &[Target {
+                id: "1".into(),
+                arn: format!("arn:aws:lambda:{}:{}:function:{processor}", location.region, location.account),
+                input: TargetInput::Event,
+                retry: RetryPolicy::default(),
+                dead_letter_arn: Some(format!("arn:aws:sqs:{}:{}:{processor}-dlq", location.region, location.account)),
+            }],
+        )?;
+    }
+    Ok(())
+}
+
+fn remove_store(db: &Path) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = db.as_os_str().to_owned();
+        path.push(suffix);
+        match std::fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(e).with_context(|| format!("--fresh: cannot delete {}", PathBuf::from(path).display()));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn run(args: RunArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    let db = args.db.display().to_string();
+    if args.fresh && args.db != Path::new(":memory:") {
+        remove_store(&args.db)?;
+    }
+    let (generator, encoder) = args.generator.build(Format::PutEvents, Schema::Seed)?;
+    let location = Location { account: args.generator.account.clone(), region: args.generator.region.clone() };
+    let mut bus = EventBus::open(&args.db, location, Limits::default())
+        .with_context(|| format!("--db {db}: cannot open the store"))?;
+    processors::create_tables(bus.connection()).with_context(|| format!("--db {db}"))?;
+
+    // Which run is this? The flags that shape the events are the run's identity.
+    let config = format!("{:?}", args.generator).replace(&format!("threads: {:?}, ", args.generator.threads), "");
+    let skip = match (bus.checkpoint(CONFIG_KEY)?, args.resume) {
+        (None, _) => {
+            bus.set_checkpoint(CONFIG_KEY, &config)?;
+            0
+        }
+        (Some(_), false) => anyhow::bail!(
+            "--db {db} already holds a run. Add --resume to finish it with the same flags, --fresh to delete it \
+             and start over, or choose another --db."
+        ),
+        (Some(saved), true) if saved != config => anyhow::bail!(
+            "--resume: --db {db} holds a run made with other flags; resume it with the same flags as before, \
+             or start over with --fresh"
+        ),
+        (Some(_), true) => bus.checkpoint(PUT_KEY)?.map_or(Ok(0), |n| n.parse()).context("corrupt run checkpoint")?,
+    };
+    set_up_guide(&mut bus, &args.generator.event_bus_name)?;
+
+    // 1. Generate and put (each batch of calls in one transaction).
+    let calls = args.generator.calls;
+    let generating = bar(args.quiet, calls, "generating + putting");
+    generating.set_position(skip);
+    let mut sink = BusSink { bus, next_call: 0, skip, events_put: 0, refused: 0, first_refusal: None };
+    let summary = generator
+        .run(args.generator.threads(), &encoder, false, &mut sink, |done| generating.set_position(done))
+        .map_err(|e| match e {
+            RunError::Sink(err) => err.context(format!("--db {db}: putting events failed")),
+            other => anyhow::anyhow!("{other}"),
+        })?;
+    generating.finish_and_clear();
+    let put_elapsed = started.elapsed();
+    let BusSink { mut bus, events_put, refused, first_refusal, .. } = sink;
+    if let Some(why) = &first_refusal {
+        eprintln!("warning: {refused} entries were refused; the first: {why}");
+    }
+
+    // 2. Deliver until the queue is empty (retries wait for their backoff).
+    let delivering = bar(args.quiet, bus.pending()?, "delivering");
+    let mut handler = Builtins;
+    let (mut delivered, mut dead) = (0u64, 0u64);
+    loop {
+        let report = bus.deliver_due(&mut handler, bus::now(), 4096)?;
+        delivered += report.delivered;
+        dead += report.dead_lettered;
+        delivering.inc(report.delivered + report.dead_lettered);
+        if report == bus::DeliveryReport::default() {
+            match bus.next_due()? {
+                None => break,
+                Some(due) => std::thread::sleep(Duration::from_secs_f64((due - bus::now()).clamp(0.01, 1.0))),
+            }
+        }
+    }
+    delivering.finish_and_clear();
+    if !args.quiet {
+        print_summary(
+            &bus,
+            &db,
+            &Totals {
+                calls,
+                skipped: skip,
+                generated: summary.calls,
+                events_put,
+                refused,
+                delivered,
+                dead,
+                put_elapsed,
+                elapsed: started.elapsed(),
+            },
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Totals {
+    calls: u64,
+    skipped: u64,
+    generated: u64,
+    events_put: u64,
+    refused: u64,
+    delivered: u64,
+    dead: u64,
+    put_elapsed: Duration,
+    elapsed: Duration,
+}
+
+fn print_summary(bus: &EventBus, db: &str, t: &Totals) -> Result<()> {
+    let conn = bus.connection();
+    let secs = t.elapsed.as_secs_f64().max(1e-9);
+    let mut out = Vec::new();
+    let resumed = if t.skipped > 0 { format!(" (resumed after {} calls)", t.skipped) } else { String::new() };
+    out.push(format!(
+        "ran {} calls{resumed} in {secs:.2}s: {:.0} calls/s; {} events put in {:.2}s ({:.0} events/s), {} deliveries",
+        t.calls,
+        t.generated.saturating_sub(t.skipped) as f64 / secs,
+        t.events_put,
+        t.put_elapsed.as_secs_f64(),
+        t.events_put as f64 / t.put_elapsed.as_secs_f64().max(1e-9),
+        t.delivered,
+    ));
+    let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM calls GROUP BY status ORDER BY COUNT(*) DESC")?;
+    let statuses: Vec<String> = stmt
+        .query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<Result<_, _>>()?;
+    out.push(format!("  calls table:    {}", statuses.join(", ")));
+    let (aht, transcripts): (Option<f64>, i64) = conn.query_row(
+        "SELECT (SELECT AVG(duration_seconds) FROM calls WHERE status = 'completed'), (SELECT COUNT(*) FROM transcripts)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    out.push(format!(
+        "  handle time:    {} s on average for completed calls; {transcripts} transcripts",
+        aht.map_or("-".into(), |s| format!("{s:.0}"))
+    ));
+    for (scope, name, value) in bus.metrics()? {
+        if matches!(name.as_str(), "TriggeredRules" | "Invocations" | "FailedInvocations" | "DeadLetterInvocations") {
+            out.push(format!("  {name:<22}{value:>9}  {scope}"));
+        }
+    }
+    let dlq: i64 = conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |r| r.get(0))?;
+    let refused = if t.refused > 0 { format!("; {} entries refused", t.refused) } else { String::new() };
+    out.push(format!("  dead letters:   {dlq} ({} this session){refused}", t.dead));
+    out.push(format!("  data:           {db} (tables calls, transcripts, events, deliveries, dead_letters, metrics)"));
+    out.push("  try:".into());
+    out.push(format!(
+        "    sqlite3 {db} \"SELECT status, COUNT(*), ROUND(AVG(duration_seconds)) FROM calls GROUP BY status\""
+    ));
+    out.push(format!(
+        "    sqlite3 {db} \"SELECT call_sid, word_count FROM transcripts ORDER BY word_count DESC LIMIT 5\""
+    ));
+    eprintln!("{}", out.join("\n"));
+    Ok(())
+}
