@@ -419,7 +419,7 @@ impl EventBus {
         limit: usize,
     ) -> Result<DeliveryReport, BusError> {
         let mut report = DeliveryReport::default();
-        let mut tx = self.conn.transaction()?;
+        let tx = self.conn.transaction()?;
         let due: Vec<DueDelivery> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT d.id, d.event_seq, d.bus, d.rule, d.target, d.attempts, e.event_id, e.envelope, e.ingested_at
@@ -468,18 +468,17 @@ impl EventBus {
                 TargetInput::Constant(text) => text.as_str(),
             };
             let delivery = Delivery { input, event_id: &event_id, rule_arn: &rule_arn, target, attempt: attempts };
-            let outcome = {
-                let sp = tx.savepoint()?;
-                // A savepoint is a nested transaction: the handler's writes are kept only on success.
-                let outcome = handler.deliver(&delivery, &sp);
-                if outcome.is_ok() {
-                    sp.commit()?;
-                }
-                outcome
-            };
+            // A savepoint is a nested transaction: the handler's writes are kept only on success.
+            // Its statements are cached (rusqlite's `Savepoint` would parse them every time).
+            tx.prepare_cached("SAVEPOINT delivery")?.execute([])?;
+            let outcome = handler.deliver(&delivery, &tx);
+            if outcome.is_err() {
+                tx.prepare_cached("ROLLBACK TO delivery")?.execute([])?;
+            }
+            tx.prepare_cached("RELEASE delivery")?.execute([])?;
             match outcome {
                 Ok(()) => {
-                    tx.execute("DELETE FROM deliveries WHERE id = ?1", [id])?;
+                    tx.prepare_cached("DELETE FROM deliveries WHERE id = ?1")?.execute([id])?;
                     counters.add(&scope, "Invocations", 1);
                     report.delivered += 1;
                 }
@@ -510,10 +509,8 @@ impl EventBus {
                         report.dead_lettered += 1;
                     } else {
                         let due = now + backoff_seconds(attempts, id as u64 ^ u64::from(attempts));
-                        tx.execute(
-                            "UPDATE deliveries SET attempts = ?2, due_at = ?3 WHERE id = ?1",
-                            params![id, attempts, due],
-                        )?;
+                        tx.prepare_cached("UPDATE deliveries SET attempts = ?2, due_at = ?3 WHERE id = ?1")?
+                            .execute(params![id, attempts, due])?;
                         counters.add(&scope, "RetryInvocationAttempts", 1);
                         report.retried += 1;
                     }
@@ -550,12 +547,12 @@ fn dead_letter(
     message: &str,
     now: f64,
 ) -> Result<(), BusError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO dead_letters (event_seq, queue_arn, rule_arn, target_arn, attempts, error_code, error_message, failed_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![event_seq, queue_arn, rule_arn, target_arn, attempts, code, message, now],
-    )?;
-    tx.execute("DELETE FROM deliveries WHERE id = ?1", [delivery])?;
+    )?
+    .execute(params![event_seq, queue_arn, rule_arn, target_arn, attempts, code, message, now])?;
+    tx.prepare_cached("DELETE FROM deliveries WHERE id = ?1")?.execute([delivery])?;
     Ok(())
 }
 
@@ -604,7 +601,7 @@ fn put_in(
     now: f64,
 ) -> Result<Vec<PutEventsResultEntry>, BusError> {
     let mut insert_event = tx.prepare_cached(
-        "INSERT INTO events (event_id, bus, ingested_at, envelope) VALUES (?1, ?2, ?3, ?4) RETURNING seq",
+        "INSERT INTO events (event_id, bus, ingested_at, envelope) VALUES (?1, ?2, ?3, ?4)",
     )?;
     let mut insert_delivery =
         tx.prepare_cached("INSERT INTO deliveries (event_seq, bus, rule, target, due_at) VALUES (?1, ?2, ?3, ?4, ?5)")?;
@@ -657,7 +654,8 @@ fn put_in(
             detail,
         }
         .to_json();
-        let seq: i64 = insert_event.query_row(params![id, bus, now, envelope], |r| r.get(0))?;
+        insert_event.execute(params![id, bus, now, envelope])?;
+        let seq = tx.last_insert_rowid();
         let matched = compiled.matcher.matches_with(envelope.as_bytes(), scratch)?;
         if !matched.is_empty() {
             counters.add(bus, "MatchedEvents", 1);
