@@ -93,13 +93,17 @@ fn main() {
             description: None,
         })
         .expect("rule");
-        bus.put_targets(BUS, rule, &[Target {
-            id: "1".into(),
-            arn: "builtin:ack".into(),
-            input: TargetInput::Event,
-            retry: RetryPolicy::default(),
-            dead_letter_arn: None,
-        }])
+        bus.put_targets(
+            BUS,
+            rule,
+            &[Target {
+                id: "1".into(),
+                arn: "builtin:ack".into(),
+                input: TargetInput::Event,
+                retry: RetryPolicy::default(),
+                dead_letter_arn: None,
+            }],
+        )
         .expect("target");
     }
     let all = entries(o.events, o.transcript_bytes);
@@ -128,5 +132,8 @@ fn main() {
         o.events as f64 / put
     );
     println!("  deliveries enqueued: {pending}");
-    println!("deliver (read, hand over, acknowledge): {delivered} in {deliver:.2}s = {:.0} deliveries/s", delivered as f64 / deliver);
+    println!(
+        "deliver (read, hand over, acknowledge): {delivered} in {deliver:.2}s = {:.0} deliveries/s",
+        delivered as f64 / deliver
+    );
 }

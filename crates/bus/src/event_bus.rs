@@ -442,23 +442,15 @@ impl EventBus {
             .collect::<Result<_, _>>()?
         };
         let mut counters = Counters::default();
-        for DueDelivery { id, seq, bus, rule, target_id, attempts, event_id, envelope, ingested_at } in due {
+        for d in due {
+            let DueDelivery { id, bus, rule, target_id, attempts, event_id, envelope, ingested_at, .. } = &d;
+            let (id, attempts, ingested_at) = (*id, *attempts, *ingested_at);
             let scope = format!("{bus}/{rule}/{target_id}");
-            let rule_arn = self.location.rule_arn(&bus, &rule);
+            let rule_arn = self.location.rule_arn(bus, rule);
             let Some(target) = self.targets.get(&(bus.clone(), rule.clone(), target_id.clone())) else {
                 // The target was removed after the event was accepted.
-                dead_letter(
-                    &tx,
-                    id,
-                    seq,
-                    None,
-                    &rule_arn,
-                    "",
-                    attempts,
-                    "TargetNotFound",
-                    "The target no longer exists.",
-                    now,
-                )?;
+                let why = ("TargetNotFound", "The target no longer exists.");
+                dead_letter(&tx, &d, None, &rule_arn, "", attempts, why, now)?;
                 counters.add(&scope, "DeadLetterInvocations", 1);
                 report.dead_lettered += 1;
                 continue;
@@ -467,7 +459,7 @@ impl EventBus {
                 TargetInput::Event => envelope.as_str(),
                 TargetInput::Constant(text) => text.as_str(),
             };
-            let delivery = Delivery { input, event_id: &event_id, rule_arn: &rule_arn, target, attempt: attempts };
+            let delivery = Delivery { input, event_id, rule_arn: &rule_arn, target, attempt: attempts };
             // A savepoint is a nested transaction: the handler's writes are kept only on success.
             // Its statements are cached (rusqlite's `Savepoint` would parse them every time).
             tx.prepare_cached("SAVEPOINT delivery")?.execute([])?;
@@ -491,14 +483,12 @@ impl EventBus {
                     if exhausted {
                         dead_letter(
                             &tx,
-                            id,
-                            seq,
+                            &d,
                             target.dead_letter_arn.as_deref(),
                             &rule_arn,
                             &target.arn,
                             attempts,
-                            &e.code,
-                            &e.message,
+                            (&e.code, &e.message),
                             now,
                         )?;
                         if target.dead_letter_arn.is_some() {
@@ -522,6 +512,68 @@ impl EventBus {
         Ok(report)
     }
 
+    /// Dead letters, oldest first, at most `limit`.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    pub fn dead_letters(&self, limit: usize) -> Result<Vec<DeadLetter>, BusError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT d.id, e.event_id, d.rule_arn, d.target_arn, d.queue_arn, d.attempts, d.error_code, d.error_message,
+                    d.failed_at
+             FROM dead_letters d JOIN events e ON e.seq = d.event_seq ORDER BY d.id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            Ok(DeadLetter {
+                id: r.get(0)?,
+                event_id: r.get(1)?,
+                rule_arn: r.get(2)?,
+                target_arn: r.get(3)?,
+                queue_arn: r.get(4)?,
+                attempts: r.get(5)?,
+                error_code: r.get(6)?,
+                error_message: r.get(7)?,
+                failed_at: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Puts dead letters back on the delivery queue (all of them, or those with these ids), due
+    /// now with a fresh retry budget. Returns how many were redriven.
+    ///
+    /// # Errors
+    ///
+    /// The store refused the change (nothing is moved then).
+    pub fn redrive(&mut self, ids: Option<&[i64]>) -> Result<u64, BusError> {
+        let tx = self.conn.transaction()?;
+        let moved = match ids {
+            None => {
+                let n = tx.execute(
+                    "INSERT INTO deliveries (event_seq, bus, rule, target, due_at)
+                     SELECT event_seq, bus, rule, target, ?1 FROM dead_letters ORDER BY id",
+                    [now()],
+                )?;
+                tx.execute("DELETE FROM dead_letters", [])?;
+                n
+            }
+            Some(ids) => {
+                let mut n = 0;
+                for id in ids {
+                    n += tx.execute(
+                        "INSERT INTO deliveries (event_seq, bus, rule, target, due_at)
+                         SELECT event_seq, bus, rule, target, ?2 FROM dead_letters WHERE id = ?1",
+                        params![id, now()],
+                    )?;
+                    tx.execute("DELETE FROM dead_letters WHERE id = ?1", [id])?;
+                }
+                n
+            }
+        };
+        tx.commit()?;
+        Ok(moved as u64)
+    }
+
     /// Every counter, as (scope, name, value), sorted.
     ///
     /// # Errors
@@ -534,26 +586,61 @@ impl EventBus {
     }
 }
 
+/// Moves a delivery to the dead-letter table with what EventBridge attaches to a dead letter.
 #[allow(clippy::too_many_arguments)] // one row of the dead-letter table
 fn dead_letter(
     tx: &Transaction<'_>,
-    delivery: i64,
-    event_seq: i64,
+    d: &DueDelivery,
     queue_arn: Option<&str>,
     rule_arn: &str,
     target_arn: &str,
     attempts: u32,
-    code: &str,
-    message: &str,
+    error: (&str, &str),
     now: f64,
 ) -> Result<(), BusError> {
     tx.prepare_cached(
-        "INSERT INTO dead_letters (event_seq, queue_arn, rule_arn, target_arn, attempts, error_code, error_message, failed_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO dead_letters (event_seq, bus, rule, target, queue_arn, rule_arn, target_arn, attempts, error_code,
+                                   error_message, failed_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
-    .execute(params![event_seq, queue_arn, rule_arn, target_arn, attempts, code, message, now])?;
-    tx.prepare_cached("DELETE FROM deliveries WHERE id = ?1")?.execute([delivery])?;
+    .execute(params![
+        d.seq,
+        d.bus,
+        d.rule,
+        d.target_id,
+        queue_arn,
+        rule_arn,
+        target_arn,
+        attempts,
+        error.0,
+        error.1,
+        now
+    ])?;
+    tx.prepare_cached("DELETE FROM deliveries WHERE id = ?1")?.execute([d.id])?;
     Ok(())
+}
+
+/// One dead letter, as `callsynth dlq list` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeadLetter {
+    /// Row id (what `redrive` takes).
+    pub id: i64,
+    /// The event's id.
+    pub event_id: String,
+    /// Rule ARN.
+    pub rule_arn: String,
+    /// Target ARN.
+    pub target_arn: String,
+    /// The target's `DeadLetterConfig` queue, if it had one.
+    pub queue_arn: Option<String>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// Last error code.
+    pub error_code: String,
+    /// Last error message.
+    pub error_message: String,
+    /// When it gave up (epoch seconds).
+    pub failed_at: f64,
 }
 
 /// One queued delivery with its event, as read for delivery.
@@ -600,9 +687,8 @@ fn put_in(
     entries: &[PutEventsEntry],
     now: f64,
 ) -> Result<Vec<PutEventsResultEntry>, BusError> {
-    let mut insert_event = tx.prepare_cached(
-        "INSERT INTO events (event_id, bus, ingested_at, envelope) VALUES (?1, ?2, ?3, ?4)",
-    )?;
+    let mut insert_event =
+        tx.prepare_cached("INSERT INTO events (event_id, bus, ingested_at, envelope) VALUES (?1, ?2, ?3, ?4)")?;
     let mut insert_delivery =
         tx.prepare_cached("INSERT INTO deliveries (event_seq, bus, rule, target, due_at) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     let mut counters = Counters::default();

@@ -61,6 +61,9 @@ CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(due_at);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id            INTEGER PRIMARY KEY,
     event_seq     INTEGER NOT NULL REFERENCES events(seq),
+    bus           TEXT NOT NULL,
+    rule          TEXT NOT NULL,
+    target        TEXT NOT NULL,
     queue_arn     TEXT,
     rule_arn      TEXT NOT NULL,
     target_arn    TEXT NOT NULL,

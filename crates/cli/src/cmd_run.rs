@@ -232,22 +232,7 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     }
 
     // 2. Deliver until the queue is empty (retries wait for their backoff).
-    let delivering = bar(args.quiet, bus.pending()?, "delivering");
-    let mut handler = Builtins;
-    let (mut delivered, mut dead) = (0u64, 0u64);
-    loop {
-        let report = bus.deliver_due(&mut handler, bus::now(), 4096)?;
-        delivered += report.delivered;
-        dead += report.dead_lettered;
-        delivering.inc(report.delivered + report.dead_lettered);
-        if report == bus::DeliveryReport::default() {
-            match bus.next_due()? {
-                None => break,
-                Some(due) => std::thread::sleep(Duration::from_secs_f64((due - bus::now()).clamp(0.01, 1.0))),
-            }
-        }
-    }
-    delivering.finish_and_clear();
+    let (delivered, dead) = deliver_all(&mut bus, args.quiet)?;
     if !args.quiet {
         print_summary(
             &bus,
@@ -268,6 +253,28 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Delivers to the built-in processors until the queue is empty, waiting out retry backoffs.
+/// Returns (delivered, dead-lettered).
+pub fn deliver_all(bus: &mut EventBus, quiet: bool) -> Result<(u64, u64)> {
+    let delivering = bar(quiet, bus.pending()?, "delivering");
+    let mut handler = Builtins;
+    let (mut delivered, mut dead) = (0u64, 0u64);
+    loop {
+        let report = bus.deliver_due(&mut handler, bus::now(), 4096)?;
+        delivered += report.delivered;
+        dead += report.dead_lettered;
+        delivering.inc(report.delivered + report.dead_lettered);
+        if report == bus::DeliveryReport::default() {
+            match bus.next_due()? {
+                None => break,
+                Some(due) => std::thread::sleep(Duration::from_secs_f64((due - bus::now()).clamp(0.01, 1.0))),
+            }
+        }
+    }
+    delivering.finish_and_clear();
+    Ok((delivered, dead))
+}
+
 struct Totals {
     calls: u64,
     skipped: u64,
@@ -281,7 +288,6 @@ struct Totals {
 }
 
 fn print_summary(bus: &EventBus, db: &str, t: &Totals) -> Result<()> {
-    let conn = bus.connection();
     let secs = t.elapsed.as_secs_f64().max(1e-9);
     let mut out = Vec::new();
     let resumed = if t.skipped > 0 { format!(" (resumed after {} calls)", t.skipped) } else { String::new() };
@@ -294,6 +300,18 @@ fn print_summary(bus: &EventBus, db: &str, t: &Totals) -> Result<()> {
         t.events_put as f64 / t.put_elapsed.as_secs_f64().max(1e-9),
         t.delivered,
     ));
+    if t.refused > 0 {
+        out.push(format!("  {} entries were refused by the bus", t.refused));
+    }
+    out.extend(store_report(bus, db, t.dead)?);
+    eprintln!("{}", out.join("\n"));
+    Ok(())
+}
+
+/// What the store holds: calls by status, handle time, counters, dead letters, where it is.
+pub fn store_report(bus: &EventBus, db: &str, dead_this_session: u64) -> Result<Vec<String>> {
+    let conn = bus.connection();
+    let mut out = Vec::new();
     let mut stmt = conn.prepare("SELECT status, COUNT(*) FROM calls GROUP BY status ORDER BY COUNT(*) DESC")?;
     let statuses: Vec<String> = stmt
         .query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
@@ -314,8 +332,8 @@ fn print_summary(bus: &EventBus, db: &str, t: &Totals) -> Result<()> {
         }
     }
     let dlq: i64 = conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |r| r.get(0))?;
-    let refused = if t.refused > 0 { format!("; {} entries refused", t.refused) } else { String::new() };
-    out.push(format!("  dead letters:   {dlq} ({} this session){refused}", t.dead));
+    let pending = bus.pending()?;
+    out.push(format!("  dead letters:   {dlq} ({dead_this_session} this session); deliveries waiting: {pending}"));
     out.push(format!("  data:           {db} (tables calls, transcripts, events, deliveries, dead_letters, metrics)"));
     out.push("  try:".into());
     out.push(format!(
@@ -324,6 +342,5 @@ fn print_summary(bus: &EventBus, db: &str, t: &Totals) -> Result<()> {
     out.push(format!(
         "    sqlite3 {db} \"SELECT call_sid, word_count FROM transcripts ORDER BY word_count DESC LIMIT 5\""
     ));
-    eprintln!("{}", out.join("\n"));
-    Ok(())
+    Ok(out)
 }

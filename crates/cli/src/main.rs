@@ -8,6 +8,7 @@ mod cmd_generate;
 mod cmd_pattern;
 mod cmd_personas;
 mod cmd_run;
+mod cmd_store;
 mod generator_args;
 mod output;
 mod persona_source;
@@ -30,6 +31,12 @@ enum Command {
     /// bus, route them with the guide's two rules and deliver them to the built-in processors.
     #[command(after_long_help = cmd_run::EXAMPLES)]
     Run(Box<cmd_run::RunArgs>),
+    /// What a run's store holds: calls by status, handle time, per-rule and per-target counters,
+    /// dead letters.
+    Stats(cmd_store::StoreArgs),
+    /// Dead letters: deliveries that ran out of retries.
+    #[command(subcommand)]
+    Dlq(cmd_store::DlqCommand),
     /// Generate calls: transcripts, ground truth and their Twilio events as NDJSON.
     #[command(after_long_help = cmd_generate::EXAMPLES)]
     Generate(Box<cmd_generate::GenerateArgs>),
@@ -45,6 +52,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => cmd_run::run(*args),
+        Command::Stats(args) => cmd_store::stats(&args),
+        Command::Dlq(cmd) => cmd_store::dlq(cmd),
         Command::Generate(args) => cmd_generate::run(*args),
         Command::Personas(cmd) => cmd_personas::run(cmd),
         Command::Pattern(cmd) => cmd_pattern::run(cmd),

@@ -302,3 +302,23 @@ fn backoff_grows_exponentially_with_jitter_and_a_cap() {
     }
     assert_ne!(bus::backoff_seconds(3, 1), bus::backoff_seconds(3, 2));
 }
+
+#[test]
+fn dead_letters_can_be_listed_and_redriven() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    bus.put_events(&[entry("call.completed", "{}"), entry("transcription.completed", "{}")]).unwrap();
+    let mut broken = Recorder {
+        fail: Some(DeliveryError { code: "NoSuchProcessor".into(), message: "unknown".into(), retryable: false }),
+    };
+    bus.deliver_due(&mut broken, bus::now(), 100).unwrap();
+    let letters = bus.dead_letters(10).unwrap();
+    assert_eq!(letters.len(), 2);
+    assert_eq!(letters[0].error_code, "NoSuchProcessor");
+    assert_eq!(letters[0].attempts, 1);
+    // Redrive one by id, then the rest; a working handler then delivers both.
+    assert_eq!(bus.redrive(Some(&[letters[0].id])).unwrap(), 1);
+    assert_eq!((bus.pending().unwrap(), bus.dead_letters(10).unwrap().len()), (1, 1));
+    assert_eq!(bus.redrive(None).unwrap(), 1);
+    assert_eq!(bus.deliver_due(&mut Recorder { fail: None }, bus::now(), 100).unwrap().delivered, 2);
+    assert_eq!((bus.pending().unwrap(), bus.dead_letters(10).unwrap().len()), (0, 0));
+}

@@ -122,3 +122,42 @@ fn resume_after_kill_9_loses_nothing_and_repeats_nothing() {
     }
     assert!(interrupted >= 8, "only {interrupted} of 10 kills landed before the run finished");
 }
+
+#[test]
+fn stats_and_dead_letters_list_and_redrive() {
+    let dir = tempdir();
+    assert_ok(&callsynth(dir.path(), &["run", "--calls", "20", "-q"]));
+    let db = dir.path().join("callsynth.db");
+    // Two deliveries to a target that does not exist: they end as dead letters.
+    let conn = Connection::open(&db).unwrap();
+    conn.execute(
+        "INSERT INTO deliveries (event_seq, bus, rule, target, due_at)
+         SELECT seq, bus, 'twilio-call-completed', 'ghost', 0 FROM events
+         WHERE envelope LIKE '%com.twilio.voice.call.completed%' ORDER BY seq LIMIT 2",
+        [],
+    )
+    .unwrap();
+    let first = callsynth(dir.path(), &["dlq", "redrive", "--all"]);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let list = callsynth(dir.path(), &["dlq", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert_eq!(text.matches("TargetNotFound").count(), 2, "{text}");
+    // Once the target exists, a redrive delivers them.
+    conn.execute(
+        "INSERT INTO targets (bus, rule, id, arn, max_retry_attempts, max_event_age_seconds)
+         VALUES ('twilio-call-events', 'twilio-call-completed', 'ghost', 'builtin:process-call-completed', 0, 60)",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let again = callsynth(dir.path(), &["dlq", "redrive", "--all"]);
+    assert_ok(&again);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("redrove 2: 2 delivered, 0 dead-lettered"));
+    let stats = callsynth(dir.path(), &["stats"]);
+    assert_ok(&stats);
+    let text = String::from_utf8_lossy(&stats.stdout);
+    assert!(text.contains("calls table:") && text.contains("dead letters:   0"), "{text}");
+    assert!(text.contains("Invocations") && text.contains("twilio-call-events/twilio-call-completed/ghost"), "{text}");
+    let missing = callsynth(dir.path(), &["stats", "--db", "nope.db"]);
+    assert!(stderr(&missing).contains("--db nope.db: no such store"));
+}

@@ -1,0 +1,104 @@
+//! `callsynth stats` and `callsynth dlq list|redrive`: reading and repairing a run's store.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use bus::{EventBus, Limits, Location};
+use clap::{Args, Subcommand};
+
+use crate::cmd_run;
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The store a `callsynth run` wrote.
+    #[arg(long, default_value = "callsynth.db", value_name = "PATH")]
+    db: PathBuf,
+}
+
+impl StoreArgs {
+    fn open(&self) -> Result<EventBus> {
+        let db = self.db.display();
+        if !self.db.exists() {
+            anyhow::bail!("--db {db}: no such store (create one with `callsynth run`)");
+        }
+        let bus = EventBus::open(&self.db, Location::default(), Limits::default())
+            .with_context(|| format!("--db {db}: cannot open the store"))?;
+        processors::create_tables(bus.connection()).with_context(|| format!("--db {db}"))?;
+        Ok(bus)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// Lists dead letters: event, rule, target, attempts and the last error.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Show at most this many.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: usize,
+    },
+    /// Puts dead letters back on the delivery queue with a fresh retry budget, and delivers.
+    Redrive {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Dead-letter ids (from `dlq list`); all of them with --all.
+        #[arg(value_name = "ID", required_unless_present = "all")]
+        ids: Vec<i64>,
+        /// Redrive every dead letter.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
+}
+
+/// `callsynth stats`.
+pub fn stats(args: &StoreArgs) -> Result<ExitCode> {
+    let bus = args.open()?;
+    println!("{}", cmd_run::store_report(&bus, &args.db.display().to_string(), 0)?.join("\n"));
+    let metrics = bus.metrics()?;
+    if !metrics.is_empty() {
+        println!("  all counters:");
+        for (scope, name, value) in metrics {
+            println!("    {name:<26}{value:>10}  {scope}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `callsynth dlq …`.
+pub fn dlq(cmd: DlqCommand) -> Result<ExitCode> {
+    match cmd {
+        DlqCommand::List { store, limit } => {
+            let bus = store.open()?;
+            let letters = bus.dead_letters(limit)?;
+            if letters.is_empty() {
+                println!("no dead letters in {}", store.db.display());
+            }
+            for d in letters {
+                println!(
+                    "{}\tevent {}\tattempts {}\t{}: {}\n\trule {}\n\ttarget {}{}",
+                    d.id,
+                    d.event_id,
+                    d.attempts,
+                    d.error_code,
+                    d.error_message,
+                    d.rule_arn,
+                    d.target_arn,
+                    d.queue_arn.map(|q| format!("\n\tqueue {q}")).unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DlqCommand::Redrive { store, ids, all } => {
+            let mut bus = store.open()?;
+            let moved = bus.redrive(if all { None } else { Some(&ids) })?;
+            if !all && (moved as usize) < ids.len() {
+                eprintln!("warning: {} of the {} ids were not dead letters", ids.len() - moved as usize, ids.len());
+            }
+            let (delivered, dead) = cmd_run::deliver_all(&mut bus, false)?;
+            println!("redrove {moved}: {delivered} delivered, {dead} dead-lettered again");
+            Ok(if dead > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+    }
+}
