@@ -7,14 +7,15 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use bus::{EventBus, Limits, Location, PutEventsEntry, RetryPolicy, Rule, RuleState, Target, TargetInput};
+use bus::{EventBus, Limits, Location, PutEventsEntry};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use synth::encode::{Format, Schema};
 use synth::generator::RunError;
 use synth::sink::{CallSink, RenderedCall};
 
-use crate::builtins::{self, Builtins};
+use crate::builtins::Builtins;
+use crate::config::Config;
 use crate::generator_args::GeneratorArgs;
 
 pub const EXAMPLES: &str = "\
@@ -27,12 +28,6 @@ Examples:
   callsynth run --fresh
       Delete callsynth.db first and start over.
   sqlite3 callsynth.db 'SELECT status, COUNT(*) FROM calls GROUP BY status'";
-
-/// The guide's rules: (rule, detail-type, processor).
-const GUIDE_RULES: [(&str, &str, &str); 2] = [
-    ("twilio-call-completed", "com.twilio.voice.call.completed", builtins::PROCESS_CALL_COMPLETED),
-    ("twilio-transcription-completed", "com.twilio.voice.transcription.completed", builtins::UPDATE_SEGMENT_PROFILE),
-];
 
 const CONFIG_KEY: &str = "run.config";
 const PUT_KEY: &str = "run.calls_put";
@@ -56,6 +51,11 @@ pub struct RunArgs {
     /// Delete --db first and start over.
     #[arg(long)]
     fresh: bool,
+
+    /// Buses, rules and targets to set up (see `callsynth init`). Default: ./callsynth.toml if
+    /// it exists, otherwise the setup guide's.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 
     /// No progress bars and no summary.
     #[arg(long, short)]
@@ -134,39 +134,6 @@ fn bar(quiet: bool, len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-/// Creates the guide's bus, rules and targets where missing.
-fn set_up_guide(bus: &mut EventBus, bus_name: &str) -> Result<()> {
-    if !bus.has_bus(bus_name) {
-        bus.create_bus(bus_name, Some("Twilio call events (callsynth run)"))?;
-    }
-    let existing: Vec<String> = bus.rules(bus_name)?.into_iter().map(|r| r.name).collect();
-    for (rule, detail_type, processor) in GUIDE_RULES {
-        if existing.iter().any(|r| r == rule) {
-            continue;
-        }
-        bus.put_rule(&Rule {
-            bus: bus_name.into(),
-            name: rule.into(),
-            pattern: format!(r#"{{"source": ["aws.partner/twilio.com"], "detail-type": ["{detail_type}"]}}"#),
-            state: RuleState::Enabled,
-            description: Some("From the Twilio Event Streams setup guide".into()),
-        })?;
-        let location = bus.location().clone();
-        bus.put_targets(
-            bus_name,
-            rule,
-            &[Target {
-                id: "1".into(),
-                arn: format!("arn:aws:lambda:{}:{}:function:{processor}", location.region, location.account),
-                input: TargetInput::Event,
-                retry: RetryPolicy::default(),
-                dead_letter_arn: Some(format!("arn:aws:sqs:{}:{}:{processor}-dlq", location.region, location.account)),
-            }],
-        )?;
-    }
-    Ok(())
-}
-
 fn remove_store(db: &Path) -> Result<()> {
     for suffix in ["", "-wal", "-shm"] {
         let mut path = db.as_os_str().to_owned();
@@ -185,6 +152,12 @@ fn remove_store(db: &Path) -> Result<()> {
 pub fn run(args: RunArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let db = args.db.display().to_string();
+    // Check everything the user wrote before touching the store.
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None if Path::new("callsynth.toml").exists() => Config::load(Path::new("callsynth.toml"))?,
+        None => Config::guide(),
+    };
     if args.fresh && args.db != Path::new(":memory:") {
         remove_store(&args.db)?;
     }
@@ -195,23 +168,23 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     processors::create_tables(bus.connection()).with_context(|| format!("--db {db}"))?;
 
     // Which run is this? The flags that shape the events are the run's identity.
-    let config = format!("{:?}", args.generator).replace(&format!("threads: {:?}, ", args.generator.threads), "");
+    let identity = format!("{:?}", args.generator).replace(&format!("threads: {:?}, ", args.generator.threads), "");
     let skip = match (bus.checkpoint(CONFIG_KEY)?, args.resume) {
         (None, _) => {
-            bus.set_checkpoint(CONFIG_KEY, &config)?;
+            bus.set_checkpoint(CONFIG_KEY, &identity)?;
             0
         }
         (Some(_), false) => anyhow::bail!(
             "--db {db} already holds a run. Add --resume to finish it with the same flags, --fresh to delete it \
              and start over, or choose another --db."
         ),
-        (Some(saved), true) if saved != config => anyhow::bail!(
+        (Some(saved), true) if saved != identity => anyhow::bail!(
             "--resume: --db {db} holds a run made with other flags; resume it with the same flags as before, \
              or start over with --fresh"
         ),
         (Some(_), true) => bus.checkpoint(PUT_KEY)?.map_or(Ok(0), |n| n.parse()).context("corrupt run checkpoint")?,
     };
-    set_up_guide(&mut bus, &args.generator.event_bus_name)?;
+    config.apply(&mut bus)?;
 
     // 1. Generate and put (each batch of calls in one transaction).
     let calls = args.generator.calls;

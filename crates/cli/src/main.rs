@@ -9,6 +9,7 @@ mod cmd_pattern;
 mod cmd_personas;
 mod cmd_run;
 mod cmd_store;
+mod config;
 mod generator_args;
 mod output;
 mod persona_source;
@@ -31,6 +32,15 @@ enum Command {
     /// bus, route them with the guide's two rules and deliver them to the built-in processors.
     #[command(after_long_help = cmd_run::EXAMPLES)]
     Run(Box<cmd_run::RunArgs>),
+    /// Write callsynth.toml: the setup guide's bus, rules and targets, commented, for `run`.
+    Init {
+        /// Where to write it.
+        #[arg(long, default_value = "callsynth.toml", value_name = "FILE")]
+        out: std::path::PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
     /// What a run's store holds: calls by status, handle time, per-rule and per-target counters,
     /// dead letters.
     Stats(cmd_store::StoreArgs),
@@ -48,11 +58,22 @@ enum Command {
     Pattern(cmd_pattern::PatternCommand),
 }
 
+/// `callsynth init`.
+fn init(out: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
+    if out.exists() && !force {
+        anyhow::bail!("{} exists; add --force to replace it", out.display());
+    }
+    std::fs::write(out, config::GUIDE).map_err(|e| anyhow::anyhow!("{}: cannot write: {e}", out.display()))?;
+    eprintln!("wrote {}: the setup guide's bus, rules and targets; `callsynth run` reads it", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => cmd_run::run(*args),
         Command::Stats(args) => cmd_store::stats(&args),
+        Command::Init { out, force } => init(&out, force),
         Command::Dlq(cmd) => cmd_store::dlq(cmd),
         Command::Generate(args) => cmd_generate::run(*args),
         Command::Personas(cmd) => cmd_personas::run(cmd),

@@ -161,3 +161,39 @@ fn stats_and_dead_letters_list_and_redrive() {
     let missing = callsynth(dir.path(), &["stats", "--db", "nope.db"]);
     assert!(stderr(&missing).contains("--db nope.db: no such store"));
 }
+
+#[test]
+fn init_writes_the_guide_and_bad_configs_are_clear_errors() {
+    let dir = tempdir();
+    assert_ok(&callsynth(dir.path(), &["init"]));
+    let again = callsynth(dir.path(), &["init"]);
+    assert!(stderr(&again).contains("callsynth.toml exists; add --force"), "{}", stderr(&again));
+    // The written file is what run uses by default: same result as the built-in guide.
+    assert_ok(&callsynth(dir.path(), &["run", "--calls", "30", "-q"]));
+    assert_eq!(counts(&dir.path().join("callsynth.db")).calls, 30);
+
+    let cases: [(&str, &str); 5] = [
+        ("[[buses]\nname = \"b\"\n", "TOML parse error at line 1"),
+        ("[[buses]]\nname = \"b\"\ncolour = 1\n", "unknown field `colour`"),
+        (
+            "[[buses]]\nname = \"b\"\n[[rules]]\nbus = \"nope\"\nname = \"r\"\npattern = '{}'\n",
+            "rules[0] (r): bus \"nope\" is not declared",
+        ),
+        (
+            "[[buses]]\nname = \"b\"\n[[rules]]\nbus = \"b\"\nname = \"r\"\npattern = '{\"a\": \"x\"}'\n",
+            "rules[0] (r): pattern: Event pattern is not valid. Reason: \"a\" must be an object or an array",
+        ),
+        (
+            "[[buses]]\nname = \"b\"\n[[rules]]\nbus = \"b\"\nname = \"r\"\npattern = '{\"a\": [1]}'\n[[rules.targets]]\nid = \"1\"\narn = \"builtin:nope\"\n",
+            "targets[0] (1): arn: \"nope\" is not a built-in processor",
+        ),
+    ];
+    for (text, want) in cases {
+        std::fs::write(dir.path().join("bad.toml"), text).unwrap();
+        let out = callsynth(dir.path(), &["run", "--config", "bad.toml", "--fresh", "--calls", "5"]);
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        assert!(stderr(&out).contains(want), "{text}\n{}", stderr(&out));
+        // A bad configuration is refused before --fresh deletes anything.
+        assert!(dir.path().join("callsynth.db").exists());
+    }
+}

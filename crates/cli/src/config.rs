@@ -1,0 +1,211 @@
+//! `callsynth.toml`: the buses, rules and targets `callsynth run` sets up. `callsynth init`
+//! writes [`GUIDE`], which is also what `run` uses when there is no file — one text, so the
+//! documented defaults are the real ones.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use bus::{EventBus, RetryPolicy, Rule, RuleState, Target, TargetInput, builtin_name};
+use serde::Deserialize;
+
+use crate::builtins::{PROCESS_CALL_COMPLETED, UPDATE_SEGMENT_PROFILE};
+
+/// The setup guide as a configuration file, with comments.
+pub const GUIDE: &str = r#"# callsynth.toml: what `callsynth run` sets up before it puts events on the bus.
+# It reproduces the Twilio Event Streams setup guide: one partner-style event bus, two rules,
+# each with one Lambda-style target that callsynth runs as a built-in processor.
+# Edit it and run `callsynth run`; definitions already in the store are replaced by these.
+
+# An event bus (names may contain '/', as partner buses do).
+[[buses]]
+name = "twilio-call-events"
+description = "Twilio call events"
+
+# Rule 1 of the guide: completed calls go to process-call-completed, which keeps one row per
+# call in the `calls` table.
+[[rules]]
+bus = "twilio-call-events"
+name = "twilio-call-completed"
+description = "From the Twilio Event Streams setup guide"
+state = "ENABLED"                      # or "DISABLED"
+pattern = '''
+{"source": ["aws.partner/twilio.com"], "detail-type": ["com.twilio.voice.call.completed"]}
+'''
+
+[[rules.targets]]
+id = "1"
+# A Lambda function ARN whose function name is a built-in processor (or "builtin:NAME").
+arn = "arn:aws:lambda:us-east-1:123456789012:function:process-call-completed"
+# EventBridge's RetryPolicy: 0-185 retries, events up to 60-86400 seconds old.
+maximum_retry_attempts = 185
+maximum_event_age_seconds = 86400
+# Deliveries that run out of retries go to the dead-letter table, tagged with this queue.
+dead_letter_arn = "arn:aws:sqs:us-east-1:123456789012:process-call-completed-dlq"
+
+# Rule 2 of the guide: transcriptions go to update-segment-profile.
+[[rules]]
+bus = "twilio-call-events"
+name = "twilio-transcription-completed"
+description = "From the Twilio Event Streams setup guide"
+state = "ENABLED"
+pattern = '''
+{"source": ["aws.partner/twilio.com"], "detail-type": ["com.twilio.voice.transcription.completed"]}
+'''
+
+[[rules.targets]]
+id = "1"
+arn = "arn:aws:lambda:us-east-1:123456789012:function:update-segment-profile"
+maximum_retry_attempts = 185
+maximum_event_age_seconds = 86400
+dead_letter_arn = "arn:aws:sqs:us-east-1:123456789012:update-segment-profile-dlq"
+"#;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    buses: Vec<BusConfig>,
+    #[serde(default)]
+    rules: Vec<RuleConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BusConfig {
+    name: String,
+    description: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleConfig {
+    bus: String,
+    name: String,
+    pattern: String,
+    #[serde(default = "enabled")]
+    state: String,
+    description: Option<String>,
+    #[serde(default)]
+    targets: Vec<TargetConfig>,
+}
+
+fn enabled() -> String {
+    "ENABLED".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetConfig {
+    id: String,
+    arn: String,
+    /// A constant JSON text sent instead of the event (EventBridge's `Input`).
+    input: Option<String>,
+    #[serde(default = "max_retries")]
+    maximum_retry_attempts: u32,
+    #[serde(default = "max_age")]
+    maximum_event_age_seconds: u32,
+    dead_letter_arn: Option<String>,
+}
+
+fn max_retries() -> u32 {
+    RetryPolicy::default().maximum_retry_attempts
+}
+
+fn max_age() -> u32 {
+    RetryPolicy::default().maximum_event_age_seconds
+}
+
+impl Config {
+    /// The built-in guide.
+    pub fn guide() -> Config {
+        Config::parse(GUIDE, "built-in configuration").expect("the built-in configuration is valid")
+    }
+
+    /// Reads and checks a configuration file.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read, is not TOML (line and column), has unknown or missing fields,
+    /// or names something that does not exist.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        Config::parse(&text, &path.display().to_string())
+    }
+
+    fn parse(text: &str, origin: &str) -> Result<Config> {
+        let config: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        config.check(origin)?;
+        Ok(config)
+    }
+
+    /// What toml cannot check: rules on declared buses, valid patterns and states, targets
+    /// that are built-in processors.
+    fn check(&self, origin: &str) -> Result<()> {
+        for (i, rule) in self.rules.iter().enumerate() {
+            let at = format!("{origin}: rules[{i}] ({})", rule.name);
+            if !self.buses.iter().any(|b| b.name == rule.bus) {
+                anyhow::bail!("{at}: bus {:?} is not declared in [[buses]]", rule.bus);
+            }
+            pattern::Pattern::parse(rule.pattern.trim()).map_err(|e| anyhow::anyhow!("{at}: pattern: {e}"))?;
+            if !matches!(rule.state.as_str(), "ENABLED" | "DISABLED") {
+                anyhow::bail!("{at}: state must be ENABLED or DISABLED, not {:?}", rule.state);
+            }
+            for (j, target) in rule.targets.iter().enumerate() {
+                let at = format!("{at}: targets[{j}] ({})", target.id);
+                match builtin_name(&target.arn) {
+                    Some(PROCESS_CALL_COMPLETED | UPDATE_SEGMENT_PROFILE) => {}
+                    Some(other) => anyhow::bail!(
+                        "{at}: arn: {other:?} is not a built-in processor (there are {PROCESS_CALL_COMPLETED} and {UPDATE_SEGMENT_PROFILE})"
+                    ),
+                    None => anyhow::bail!(
+                        "{at}: arn {:?}: only built-in processors can be targets so far (builtin:NAME or a Lambda function ARN naming one)",
+                        target.arn
+                    ),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the buses and puts the rules and targets (replacing same-named ones).
+    ///
+    /// # Errors
+    ///
+    /// What the bus refuses (limits, names), naming the rule or target.
+    pub fn apply(&self, bus: &mut EventBus) -> Result<()> {
+        for b in &self.buses {
+            if !bus.has_bus(&b.name) {
+                bus.create_bus(&b.name, b.description.as_deref()).with_context(|| format!("bus {:?}", b.name))?;
+            }
+        }
+        for r in &self.rules {
+            let state = if r.state == "ENABLED" { RuleState::Enabled } else { RuleState::Disabled };
+            bus.put_rule(&Rule {
+                bus: r.bus.clone(),
+                name: r.name.clone(),
+                pattern: r.pattern.trim().to_string(),
+                state,
+                description: r.description.clone(),
+            })
+            .with_context(|| format!("rule {:?}", r.name))?;
+            let targets: Vec<Target> = r
+                .targets
+                .iter()
+                .map(|t| Target {
+                    id: t.id.clone(),
+                    arn: t.arn.clone(),
+                    input: t.input.clone().map_or(TargetInput::Event, TargetInput::Constant),
+                    retry: RetryPolicy {
+                        maximum_retry_attempts: t.maximum_retry_attempts,
+                        maximum_event_age_seconds: t.maximum_event_age_seconds,
+                    },
+                    dead_letter_arn: t.dead_letter_arn.clone(),
+                })
+                .collect();
+            if !targets.is_empty() {
+                bus.put_targets(&r.bus, &r.name, &targets).with_context(|| format!("rule {:?}: targets", r.name))?;
+            }
+        }
+        Ok(())
+    }
+}
