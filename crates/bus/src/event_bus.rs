@@ -463,9 +463,12 @@ impl EventBus {
             // A savepoint is a nested transaction: the handler's writes are kept only on success.
             // Its statements are cached (rusqlite's `Savepoint` would parse them every time).
             tx.prepare_cached("SAVEPOINT delivery")?.execute([])?;
+            let started = std::time::Instant::now();
             let outcome = handler.deliver(&delivery, &tx);
+            counters.add_duration(&scope, started.elapsed());
             if outcome.is_err() {
                 tx.prepare_cached("ROLLBACK TO delivery")?.execute([])?;
+                counters.add(&scope, "Errors", 1);
             }
             tx.prepare_cached("RELEASE delivery")?.execute([])?;
             match outcome {
@@ -574,6 +577,40 @@ impl EventBus {
         Ok(moved as u64)
     }
 
+    /// Handler durations per target scope from the histogram counters: (scope, calls, p50 µs,
+    /// p99 µs), each percentile as the upper bound of its power-of-two bucket.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    pub fn durations(&self) -> Result<Vec<(String, i64, u64, u64)>, BusError> {
+        let mut by_scope: std::collections::BTreeMap<String, Vec<(u64, i64)>> = Default::default();
+        for (scope, name, value) in self.metrics()? {
+            if let Some(bound) = name.strip_prefix(DURATION_BUCKET).and_then(|b| b.parse::<u64>().ok()) {
+                by_scope.entry(scope).or_default().push((bound, value));
+            }
+        }
+        Ok(by_scope
+            .into_iter()
+            .map(|(scope, mut buckets)| {
+                buckets.sort_unstable();
+                let total: i64 = buckets.iter().map(|(_, n)| n).sum();
+                let at = |q: f64| {
+                    let want = (total as f64 * q).ceil().max(1.0) as i64;
+                    let mut seen = 0;
+                    buckets
+                        .iter()
+                        .find(|(_, n)| {
+                            seen += n;
+                            seen >= want
+                        })
+                        .map_or(0, |(b, _)| *b)
+                };
+                (scope, total, at(0.5), at(0.99))
+            })
+            .collect())
+    }
+
     /// Every counter, as (scope, name, value), sorted.
     ///
     /// # Errors
@@ -658,11 +695,23 @@ struct DueDelivery {
 
 /// Counter increments gathered in memory and written once per transaction.
 #[derive(Default)]
-struct Counters(HashMap<(String, &'static str), i64>);
+struct Counters(HashMap<(String, std::borrow::Cow<'static, str>), i64>);
+
+/// Prefix of the handler-duration histogram counters: `DurationUs<2^k>` counts calls that took
+/// under 2^k µs (and at least 2^(k-1)).
+pub const DURATION_BUCKET: &str = "DurationUs";
 
 impl Counters {
     fn add(&mut self, scope: &str, name: &'static str, by: i64) {
-        *self.0.entry((scope.to_string(), name)).or_default() += by;
+        *self.0.entry((scope.to_string(), name.into())).or_default() += by;
+    }
+
+    /// One handler call's duration into its power-of-two microsecond bucket.
+    fn add_duration(&mut self, scope: &str, took: std::time::Duration) {
+        let micros = took.as_micros().max(1) as u64;
+        let bound = micros.next_power_of_two().max(2);
+        let bound = if bound == micros { bound * 2 } else { bound };
+        *self.0.entry((scope.to_string(), format!("{DURATION_BUCKET}{bound}").into())).or_default() += 1;
     }
 
     fn flush(self, tx: &Transaction<'_>) -> Result<(), BusError> {

@@ -49,7 +49,9 @@ mod model;
 mod store;
 
 pub use entry::{PutEventsEntry, PutEventsResultEntry};
-pub use event_bus::{DeadLetter, Delivery, DeliveryError, DeliveryReport, EventBus, Handler, backoff_seconds, now};
+pub use event_bus::{
+    DURATION_BUCKET, DeadLetter, Delivery, DeliveryError, DeliveryReport, EventBus, Handler, backoff_seconds, now,
+};
 pub use model::{Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, builtin_name};
 
 /// Why a bus operation failed, with EventBridge's error codes.

@@ -300,9 +300,15 @@ pub fn store_report(bus: &EventBus, db: &str, dead_this_session: u64) -> Result<
         aht.map_or("-".into(), |s| format!("{s:.0}"))
     ));
     for (scope, name, value) in bus.metrics()? {
-        if matches!(name.as_str(), "TriggeredRules" | "Invocations" | "FailedInvocations" | "DeadLetterInvocations") {
+        if matches!(
+            name.as_str(),
+            "TriggeredRules" | "Invocations" | "FailedInvocations" | "DeadLetterInvocations" | "Errors"
+        ) {
             out.push(format!("  {name:<22}{value:>9}  {scope}"));
         }
+    }
+    for (scope, calls, p50, p99) in bus.durations()? {
+        out.push(format!("  processor time  p50 < {p50} µs, p99 < {p99} µs over {calls} calls  {scope}"));
     }
     let dlq: i64 = conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |r| r.get(0))?;
     let pending = bus.pending()?;

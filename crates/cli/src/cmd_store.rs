@@ -59,7 +59,7 @@ pub fn stats(args: &StoreArgs) -> Result<ExitCode> {
     let metrics = bus.metrics()?;
     if !metrics.is_empty() {
         println!("  all counters:");
-        for (scope, name, value) in metrics {
+        for (scope, name, value) in metrics.into_iter().filter(|(_, n, _)| !n.starts_with(bus::DURATION_BUCKET)) {
             println!("    {name:<26}{value:>10}  {scope}");
         }
     }

@@ -224,6 +224,11 @@ fn delivered_effects_commit_with_the_acknowledgement() {
         "Invocations".into(),
         1
     )));
+    let durations = bus.durations().unwrap();
+    assert_eq!(durations.len(), 1, "{durations:?}");
+    let (scope, calls, p50, p99) = &durations[0];
+    assert_eq!((scope.as_str(), *calls), ("twilio-call-events/twilio-call-completed/process-call-completed", 1));
+    assert!(*p50 >= 2 && p50 <= p99 && p50.is_power_of_two(), "{durations:?}");
 }
 
 #[test]
@@ -262,7 +267,8 @@ fn failures_retry_with_backoff_then_go_to_the_dead_letter_queue() {
     let metrics = bus.metrics().unwrap();
     let scope = format!("{BUS}/twilio-call-completed/process-call-completed");
     assert!(metrics.contains(&(scope.clone(), "RetryInvocationAttempts".into(), 2)), "{metrics:?}");
-    assert!(metrics.contains(&(scope, "DeadLetterInvocations".into(), 1)), "{metrics:?}");
+    assert!(metrics.contains(&(scope.clone(), "DeadLetterInvocations".into(), 1)), "{metrics:?}");
+    assert!(metrics.contains(&(scope, "Errors".into(), 3)), "{metrics:?}");
 }
 
 #[test]
