@@ -464,7 +464,27 @@ impl EventBus {
             // Its statements are cached (rusqlite's `Savepoint` would parse them every time).
             tx.prepare_cached("SAVEPOINT delivery")?.execute([])?;
             let started = std::time::Instant::now();
-            let outcome = handler.deliver(&delivery, &tx);
+            let outcome = match LocalTarget::of(&target.arn, &self.location) {
+                Some(LocalTarget::Queue(queue)) => enqueue(&tx, queue, &event_id, input, now),
+                Some(LocalTarget::Bus(other)) => match self.routes.get(other) {
+                    // The event goes on as it is, routed by the other bus's rules.
+                    Some(compiled) => {
+                        log_and_route(&tx, other, compiled, event_id, envelope, now, &mut self.scratch, &mut counters)
+                            .map_err(|e| DeliveryError {
+                                code: "InternalFailure".into(),
+                                message: e.to_string(),
+                                retryable: true,
+                            })
+                    }
+                    None => Err(DeliveryError {
+                        code: "ResourceNotFoundException".into(),
+                        message: format!("Event bus {other} does not exist."),
+                        retryable: false,
+                    }),
+                },
+                Some(LocalTarget::File(path)) => append_line(path, input),
+                None => handler.deliver(&delivery, &tx),
+            };
             counters.add_duration(&scope, started.elapsed());
             if outcome.is_err() {
                 tx.prepare_cached("ROLLBACK TO delivery")?.execute([])?;
@@ -513,6 +533,26 @@ impl EventBus {
         counters.flush(&tx)?;
         tx.commit()?;
         Ok(report)
+    }
+
+    /// Takes up to `max` messages from a durable queue, oldest first (they are removed).
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read or changed.
+    pub fn receive(&mut self, queue: &str, max: usize) -> Result<Vec<(String, String)>, BusError> {
+        let tx = self.conn.transaction()?;
+        let messages: Vec<(i64, String, String)> = {
+            let mut stmt =
+                tx.prepare("SELECT id, event_id, body FROM queue_messages WHERE queue = ?1 ORDER BY id LIMIT ?2")?;
+            stmt.query_map(params![queue, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
+        };
+        for (id, _, _) in &messages {
+            tx.execute("DELETE FROM queue_messages WHERE id = ?1", [id])?;
+        }
+        tx.commit()?;
+        Ok(messages.into_iter().map(|(_, event_id, body)| (event_id, body)).collect())
     }
 
     /// Dead letters, oldest first, at most `limit`.
@@ -680,6 +720,52 @@ pub struct DeadLetter {
     pub failed_at: f64,
 }
 
+/// Targets the bus delivers to itself, inside the delivery's transaction.
+enum LocalTarget<'a> {
+    /// A durable named queue in the store (an SQS queue ARN of this account and region).
+    Queue(&'a str),
+    /// Another bus of this store (an event-bus ARN of this account and region).
+    Bus(&'a str),
+    /// An NDJSON file (`file:PATH`); at-least-once: a crash after the append and before the
+    /// commit writes the line again (the event id lets readers drop the repeat).
+    File(&'a str),
+}
+
+impl<'a> LocalTarget<'a> {
+    fn of(arn: &'a str, location: &Location) -> Option<LocalTarget<'a>> {
+        if let Some(path) = arn.strip_prefix("file:") {
+            return Some(LocalTarget::File(path));
+        }
+        let prefix = format!("arn:aws:sqs:{}:{}:", location.region, location.account);
+        if let Some(queue) = arn.strip_prefix(&prefix) {
+            return Some(LocalTarget::Queue(queue));
+        }
+        let prefix = format!("arn:aws:events:{}:{}:event-bus/", location.region, location.account);
+        arn.strip_prefix(&prefix).map(LocalTarget::Bus)
+    }
+}
+
+fn enqueue(tx: &Transaction<'_>, queue: &str, event_id: &str, body: &str, now: f64) -> Result<(), DeliveryError> {
+    tx.prepare_cached("INSERT INTO queue_messages (queue, event_id, body, enqueued_at) VALUES (?1, ?2, ?3, ?4)")
+        .and_then(|mut stmt| stmt.execute(params![queue, event_id, body, now]))
+        .map(drop)
+        .map_err(|e| DeliveryError { code: "InternalFailure".into(), message: e.to_string(), retryable: true })
+}
+
+fn append_line(path: &str, body: &str) -> Result<(), DeliveryError> {
+    use std::io::Write;
+    let failed = |e: std::io::Error| DeliveryError {
+        code: "FileWriteFailed".into(),
+        message: format!("{path}: {e}"),
+        retryable: true,
+    };
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(failed)?;
+    let mut line = Vec::with_capacity(body.len() + 1);
+    line.extend_from_slice(body.as_bytes());
+    line.push(b'\n');
+    file.write_all(&line).map_err(failed)
+}
+
 /// One queued delivery with its event, as read for delivery.
 struct DueDelivery {
     id: i64,
@@ -736,10 +822,6 @@ fn put_in(
     entries: &[PutEventsEntry],
     now: f64,
 ) -> Result<Vec<PutEventsResultEntry>, BusError> {
-    let mut insert_event =
-        tx.prepare_cached("INSERT INTO events (event_id, bus, ingested_at, envelope) VALUES (?1, ?2, ?3, ?4)")?;
-    let mut insert_delivery =
-        tx.prepare_cached("INSERT INTO deliveries (event_seq, bus, rule, target, due_at) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     let mut counters = Counters::default();
     let mut results = Vec::with_capacity(entries.len());
     for entry in entries {
@@ -789,21 +871,41 @@ fn put_in(
             detail,
         }
         .to_json();
-        insert_event.execute(params![id, bus, now, envelope])?;
-        let seq = tx.last_insert_rowid();
-        let matched = compiled.matcher.matches_with(envelope.as_bytes(), scratch)?;
-        if !matched.is_empty() {
-            counters.add(bus, "MatchedEvents", 1);
-        }
-        for &rule_index in matched {
-            let (rule, target_ids) = &compiled.rules[rule_index as usize];
-            counters.add(&format!("{bus}/{rule}"), "TriggeredRules", 1);
-            for target in target_ids {
-                insert_delivery.execute(params![seq, bus, rule, target, now])?;
-            }
-        }
+        log_and_route(tx, bus, compiled, &id, &envelope, now, scratch, &mut counters)?;
         results.push(PutEventsResultEntry::accepted(id));
     }
     counters.flush(tx)?;
     Ok(results)
+}
+
+/// Writes one envelope to the event log of `bus` and enqueues a delivery for every target of
+/// every rule it matches.
+#[allow(clippy::too_many_arguments)] // the pieces of one routing step, all borrowed
+fn log_and_route(
+    tx: &Transaction<'_>,
+    bus: &str,
+    compiled: &Routes,
+    id: &str,
+    envelope: &str,
+    now: f64,
+    scratch: &mut Scratch,
+    counters: &mut Counters,
+) -> Result<(), BusError> {
+    tx.prepare_cached("INSERT INTO events (event_id, bus, ingested_at, envelope) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![id, bus, now, envelope])?;
+    let seq = tx.last_insert_rowid();
+    let matched = compiled.matcher.matches_with(envelope.as_bytes(), scratch)?;
+    if !matched.is_empty() {
+        counters.add(bus, "MatchedEvents", 1);
+    }
+    let mut insert_delivery =
+        tx.prepare_cached("INSERT INTO deliveries (event_seq, bus, rule, target, due_at) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for &rule_index in matched {
+        let (rule, target_ids) = &compiled.rules[rule_index as usize];
+        counters.add(&format!("{bus}/{rule}"), "TriggeredRules", 1);
+        for target in target_ids {
+            insert_delivery.execute(params![seq, bus, rule, target, now])?;
+        }
+    }
+    Ok(())
 }

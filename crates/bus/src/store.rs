@@ -72,6 +72,15 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     error_message TEXT NOT NULL,
     failed_at     REAL NOT NULL
 );
+-- Durable named queues (SQS-style targets), read with `callsynth queue receive`.
+CREATE TABLE IF NOT EXISTS queue_messages (
+    id          INTEGER PRIMARY KEY,
+    queue       TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    enqueued_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS queue_messages_queue ON queue_messages(queue, id);
 -- Progress markers written in the same transaction as the events they describe (`run --resume`).
 CREATE TABLE IF NOT EXISTS checkpoints (
     key   TEXT PRIMARY KEY,

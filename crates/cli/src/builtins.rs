@@ -10,7 +10,8 @@ pub const PROCESS_CALL_COMPLETED: &str = "process-call-completed";
 /// See [`PROCESS_CALL_COMPLETED`].
 pub const UPDATE_SEGMENT_PROFILE: &str = "update-segment-profile";
 
-/// Delivers to built-in processors; any other target is a permanent failure for now.
+/// Delivers to built-in processors. (Queues, other buses and files the bus delivers to itself;
+/// any other target is a permanent failure for now.)
 #[derive(Debug, Default)]
 pub struct Builtins;
 

@@ -52,6 +52,38 @@ pub enum DlqCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Takes messages from a durable queue (a target ARN arn:aws:sqs:REGION:ACCOUNT:NAME),
+    /// oldest first, and prints one per line (the event as the target received it).
+    Receive {
+        /// The queue's name (the ARN's last part).
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Take at most this many.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        max: usize,
+    },
+}
+
+/// `callsynth queue …`.
+pub fn queue(cmd: QueueCommand) -> Result<ExitCode> {
+    match cmd {
+        QueueCommand::Receive { name, store, max } => {
+            let mut bus = store.open()?;
+            let messages = bus.receive(&name, max)?;
+            if messages.is_empty() {
+                eprintln!("queue {name:?} is empty");
+            }
+            for (_, body) in messages {
+                println!("{body}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
 /// `callsynth stats`.
 pub fn stats(args: &StoreArgs) -> Result<ExitCode> {
     let bus = args.open()?;

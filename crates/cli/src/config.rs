@@ -40,6 +40,9 @@ arn = "arn:aws:lambda:us-east-1:123456789012:function:process-call-completed"
 maximum_retry_attempts = 185
 maximum_event_age_seconds = 86400
 # Deliveries that run out of retries go to the dead-letter table, tagged with this queue.
+# Other target kinds: a durable queue ("arn:aws:sqs:us-east-1:123456789012:NAME", read with
+# `callsynth queue receive NAME`), another bus ("arn:aws:events:us-east-1:123456789012:event-bus/NAME")
+# or an NDJSON file ("file:events.ndjson").
 dead_letter_arn = "arn:aws:sqs:us-east-1:123456789012:process-call-completed-dlq"
 
 # Rule 2 of the guide: transcriptions go to update-segment-profile.
@@ -152,13 +155,17 @@ impl Config {
             }
             for (j, target) in rule.targets.iter().enumerate() {
                 let at = format!("{at}: targets[{j}] ({})", target.id);
+                let local = target.arn.starts_with("file:")
+                    || target.arn.starts_with("arn:aws:sqs:")
+                    || target.arn.starts_with("arn:aws:events:") && target.arn.contains(":event-bus/");
                 match builtin_name(&target.arn) {
+                    _ if local => {}
                     Some(PROCESS_CALL_COMPLETED | UPDATE_SEGMENT_PROFILE) => {}
                     Some(other) => anyhow::bail!(
                         "{at}: arn: {other:?} is not a built-in processor (there are {PROCESS_CALL_COMPLETED} and {UPDATE_SEGMENT_PROFILE})"
                     ),
                     None => anyhow::bail!(
-                        "{at}: arn {:?}: only built-in processors can be targets so far (builtin:NAME or a Lambda function ARN naming one)",
+                        "{at}: arn {:?}: a target is a built-in processor (builtin:NAME or a Lambda function ARN naming one), a queue (arn:aws:sqs:…), another bus (arn:aws:events:…:event-bus/NAME) or a file (file:PATH)",
                         target.arn
                     ),
                 }

@@ -44,6 +44,9 @@ enum Command {
     /// What a run's store holds: calls by status, handle time, per-rule and per-target counters,
     /// dead letters.
     Stats(cmd_store::StoreArgs),
+    /// Durable queues that rules deliver to.
+    #[command(subcommand)]
+    Queue(cmd_store::QueueCommand),
     /// Dead letters: deliveries that ran out of retries.
     #[command(subcommand)]
     Dlq(cmd_store::DlqCommand),
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
         Command::Stats(args) => cmd_store::stats(&args),
         Command::Init { out, force } => init(&out, force),
         Command::Dlq(cmd) => cmd_store::dlq(cmd),
+        Command::Queue(cmd) => cmd_store::queue(cmd),
         Command::Generate(args) => cmd_generate::run(*args),
         Command::Personas(cmd) => cmd_personas::run(cmd),
         Command::Pattern(cmd) => cmd_pattern::run(cmd),

@@ -328,3 +328,52 @@ fn dead_letters_can_be_listed_and_redriven() {
     assert_eq!(bus.deliver_due(&mut Recorder { fail: None }, bus::now(), 100).unwrap().delivered, 2);
     assert_eq!((bus.pending().unwrap(), bus.dead_letters(10).unwrap().len()), (0, 0));
 }
+
+#[test]
+fn queues_other_buses_and_files_are_delivered_to_by_the_bus_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.ndjson");
+    let mut bus = guide_bus(":memory:".as_ref());
+    bus.create_bus("archive-bus", None).unwrap();
+    bus.put_rule(&Rule {
+        bus: "archive-bus".into(),
+        name: "everything".into(),
+        pattern: r#"{"source": ["aws.partner/twilio.com"]}"#.into(),
+        state: RuleState::Enabled,
+        description: None,
+    })
+    .unwrap();
+    let local = |id: &str, arn: String| Target { arn, ..target(id, 0, None) };
+    bus.put_targets("archive-bus", "everything", &[local("file", format!("file:{}", file.display()))]).unwrap();
+    bus.put_targets(
+        BUS,
+        "twilio-call-completed",
+        &[
+            local("queue", "arn:aws:sqs:us-east-1:123456789012:calls".into()),
+            local("forward", "arn:aws:events:us-east-1:123456789012:event-bus/archive-bus".into()),
+            local("nowhere", "arn:aws:events:us-east-1:123456789012:event-bus/missing".into()),
+        ],
+    )
+    .unwrap();
+    let id = bus.put_events(&[entry("call.completed", r#"{"call_sid": "CA1"}"#)]).unwrap()[0].event_id.clone().unwrap();
+    let mut ok = Recorder { fail: None };
+    // First pass: the builtin, the queue, the forward (which enqueues the file delivery on the
+    // other bus) and the missing bus (a permanent failure).
+    let first = bus.deliver_due(&mut ok, bus::now(), 100).unwrap();
+    assert_eq!((first.delivered, first.dead_lettered), (3, 1));
+    let second = bus.deliver_due(&mut ok, bus::now(), 100).unwrap();
+    assert_eq!(second.delivered, 1, "the forwarded event reached the other bus's file target");
+    assert_eq!(bus.pending().unwrap(), 0);
+
+    let messages = bus.receive("calls", 10).unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].0, id);
+    assert!(messages[0].1.contains(r#""call_sid": "CA1""#));
+    assert!(bus.receive("calls", 10).unwrap().is_empty(), "receiving removes");
+
+    let lines = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(lines.lines().count(), 1);
+    let v: serde_json::Value = serde_json::from_str(lines.trim()).unwrap();
+    assert_eq!(v["id"], id.as_str(), "forwarded as it was");
+    assert_eq!(bus.dead_letters(10).unwrap()[0].error_code, "ResourceNotFoundException");
+}

@@ -197,3 +197,26 @@ fn init_writes_the_guide_and_bad_configs_are_clear_errors() {
         assert!(dir.path().join("callsynth.db").exists());
     }
 }
+
+#[test]
+fn a_configured_queue_target_is_read_with_queue_receive() {
+    let dir = tempdir();
+    assert_ok(&callsynth(dir.path(), &["init"]));
+    let config = std::fs::read_to_string(dir.path().join("callsynth.toml")).unwrap()
+        + "\n[[rules]]\nbus = \"twilio-call-events\"\nname = \"busy-calls\"\n\
+           pattern = '{\"detail\": {\"call_status\": [\"busy\"]}}'\n\n[[rules.targets]]\nid = \"q\"\n\
+           arn = \"arn:aws:sqs:us-east-1:123456789012:busy\"\n";
+    std::fs::write(dir.path().join("callsynth.toml"), config).unwrap();
+    assert_ok(&callsynth(dir.path(), &["run", "--calls", "200", "-q"]));
+    let conn = Connection::open(dir.path().join("callsynth.db")).unwrap();
+    let busy: i64 = conn.query_row("SELECT COUNT(*) FROM calls WHERE status = 'busy'", [], |r| r.get(0)).unwrap();
+    assert!(busy > 0);
+    let out = callsynth(dir.path(), &["queue", "receive", "busy", "--max", "1000"]);
+    assert_ok(&out);
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len() as i64, busy);
+    assert!(lines.iter().all(|e| e["detail"]["call_status"] == "busy"));
+    let empty = callsynth(dir.path(), &["queue", "receive", "busy"]);
+    assert!(stderr(&empty).contains("queue \"busy\" is empty"));
+}
