@@ -465,7 +465,7 @@ impl EventBus {
             tx.prepare_cached("SAVEPOINT delivery")?.execute([])?;
             let started = std::time::Instant::now();
             let outcome = match LocalTarget::of(&target.arn, &self.location) {
-                Some(LocalTarget::Queue(queue)) => enqueue(&tx, queue, &event_id, input, now),
+                Some(LocalTarget::Queue(queue)) => enqueue(&tx, queue, event_id, input, now),
                 Some(LocalTarget::Bus(other)) => match self.routes.get(other) {
                     // The event goes on as it is, routed by the other bus's rules.
                     Some(compiled) => {
