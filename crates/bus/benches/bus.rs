@@ -101,7 +101,7 @@ fn main() {
                 arn: "builtin:ack".into(),
                 input: TargetInput::Event,
                 retry: RetryPolicy::default(),
-                dead_letter_arn: None,
+                ..Default::default()
             }],
         )
         .expect("target");

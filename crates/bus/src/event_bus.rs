@@ -78,6 +78,7 @@ pub struct EventBus {
     routes: HashMap<String, Routes>,
     targets: HashMap<(String, String, String), Target>,
     scratch: Scratch,
+    http: crate::http::HttpClient,
 }
 
 /// Seconds since the epoch, as a double (the store's time unit).
@@ -108,6 +109,7 @@ impl EventBus {
             routes: HashMap::new(),
             targets: HashMap::new(),
             scratch: Scratch::new(),
+            http: crate::http::HttpClient::default(),
         };
         bus.reload()?;
         Ok(bus)
@@ -133,7 +135,8 @@ impl EventBus {
                 routes.insert(name?, Routes::default());
             }
             let mut stmt = self.conn.prepare(
-                "SELECT bus, rule, id, arn, input, max_retry_attempts, max_event_age_seconds, dead_letter_arn FROM targets",
+                "SELECT bus, rule, id, arn, input, max_retry_attempts, max_event_age_seconds, dead_letter_arn, http
+                 FROM targets",
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
@@ -147,6 +150,8 @@ impl EventBus {
                         },
                         retry: RetryPolicy { maximum_retry_attempts: r.get(5)?, maximum_event_age_seconds: r.get(6)? },
                         dead_letter_arn: r.get(7)?,
+                        // Written by `put_targets` from the same type.
+                        http: r.get::<_, Option<String>>(8)?.and_then(|text| serde_json::from_str(&text).ok()),
                     },
                 ))
             })?;
@@ -277,12 +282,13 @@ impl EventBus {
                 TargetInput::Constant(text) => Some(text.as_str()),
             };
             tx.execute(
-                "INSERT INTO targets (bus, rule, id, arn, input, max_retry_attempts, max_event_age_seconds, dead_letter_arn)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                "INSERT INTO targets (bus, rule, id, arn, input, max_retry_attempts, max_event_age_seconds, dead_letter_arn,
+                                      http)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
                  ON CONFLICT (bus, rule, id) DO UPDATE SET arn = excluded.arn, input = excluded.input,
                      max_retry_attempts = excluded.max_retry_attempts,
                      max_event_age_seconds = excluded.max_event_age_seconds,
-                     dead_letter_arn = excluded.dead_letter_arn",
+                     dead_letter_arn = excluded.dead_letter_arn, http = excluded.http",
                 params![
                     bus,
                     rule,
@@ -291,7 +297,8 @@ impl EventBus {
                     input,
                     t.retry.maximum_retry_attempts,
                     t.retry.maximum_event_age_seconds,
-                    t.dead_letter_arn
+                    t.dead_letter_arn,
+                    t.http.as_ref().map(|h| serde_json::to_string(h).expect("parameters serialise"))
                 ],
             )?;
         }
@@ -483,6 +490,7 @@ impl EventBus {
                     }),
                 },
                 Some(LocalTarget::File(path)) => append_line(path, input),
+                Some(LocalTarget::Http(url)) => self.http.call(url, target, input, event_id),
                 None => handler.deliver(&delivery, &tx),
             };
             counters.add_duration(&scope, started.elapsed());
@@ -729,12 +737,18 @@ enum LocalTarget<'a> {
     /// An NDJSON file (`file:PATH`); at-least-once: a crash after the append and before the
     /// commit writes the line again (the event id lets readers drop the repeat).
     File(&'a str),
+    /// An HTTP endpoint (`http://…`), like an API destination; at-least-once, with the event id
+    /// in an `Idempotency-Key` header.
+    Http(&'a str),
 }
 
 impl<'a> LocalTarget<'a> {
     fn of(arn: &'a str, location: &Location) -> Option<LocalTarget<'a>> {
         if let Some(path) = arn.strip_prefix("file:") {
             return Some(LocalTarget::File(path));
+        }
+        if arn.starts_with("http://") || arn.starts_with("https://") {
+            return Some(LocalTarget::Http(arn));
         }
         let prefix = format!("arn:aws:sqs:{}:{}:", location.region, location.account);
         if let Some(queue) = arn.strip_prefix(&prefix) {

@@ -26,9 +26,7 @@
 //! bus.put_targets("twilio-call-events", "twilio-call-completed", &[Target {
 //!     id: "store".into(),
 //!     arn: "builtin:process-call-completed".into(),
-//!     input: Default::default(),
-//!     retry: Default::default(),
-//!     dead_letter_arn: None,
+//!     ..Default::default()
 //! }])?;
 //! let results = bus.put_events(&[PutEventsEntry {
 //!     source: Some("twilio".into()),
@@ -45,6 +43,7 @@
 
 mod entry;
 mod event_bus;
+mod http;
 mod model;
 mod store;
 
@@ -52,7 +51,7 @@ pub use entry::{PutEventsEntry, PutEventsResultEntry};
 pub use event_bus::{
     DURATION_BUCKET, DeadLetter, Delivery, DeliveryError, DeliveryReport, EventBus, Handler, backoff_seconds, now,
 };
-pub use model::{Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, builtin_name};
+pub use model::{HttpParameters, Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, builtin_name};
 
 /// Why a bus operation failed, with EventBridge's error codes.
 #[derive(Debug, thiserror::Error)]

@@ -148,8 +148,39 @@ pub enum TargetInput {
     Constant(String),
 }
 
+/// How an HTTP target is called (EventBridge's API destinations: method, headers, rate).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpParameters {
+    /// `POST` (default), `PUT` or `PATCH`.
+    #[serde(default = "post")]
+    pub method: String,
+    /// Extra request headers.
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// Whole-call timeout (default 5 s; EventBridge's is 5 s for API destinations).
+    #[serde(default = "five")]
+    pub timeout_seconds: f64,
+    /// Most invocations per second (`InvocationRateLimitPerSecond`); unlimited when absent.
+    #[serde(default)]
+    pub rate_limit_per_second: Option<f64>,
+}
+
+fn post() -> String {
+    "POST".into()
+}
+
+fn five() -> f64 {
+    5.0
+}
+
+impl Default for HttpParameters {
+    fn default() -> Self {
+        HttpParameters { method: post(), headers: Vec::new(), timeout_seconds: five(), rate_limit_per_second: None }
+    }
+}
+
 /// A target of a rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Target {
     /// Id, unique within the rule (1–64 of `[.\-_A-Za-z0-9]`).
     pub id: String,
@@ -161,6 +192,8 @@ pub struct Target {
     pub retry: RetryPolicy,
     /// `DeadLetterConfig.Arn`; without one, exhausted deliveries are dropped (and counted).
     pub dead_letter_arn: Option<String>,
+    /// For `http://` targets: how to call them.
+    pub http: Option<HttpParameters>,
 }
 
 /// Checks a bus, rule or target name against EventBridge's pattern and length.

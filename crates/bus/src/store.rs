@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS targets (
     max_retry_attempts    INTEGER NOT NULL,
     max_event_age_seconds INTEGER NOT NULL,
     dead_letter_arn       TEXT,
+    http                  TEXT,
     PRIMARY KEY (bus, rule, id),
     FOREIGN KEY (bus, rule) REFERENCES rules(bus, name)
 );

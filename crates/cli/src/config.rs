@@ -42,7 +42,9 @@ maximum_event_age_seconds = 86400
 # Deliveries that run out of retries go to the dead-letter table, tagged with this queue.
 # Other target kinds: a durable queue ("arn:aws:sqs:us-east-1:123456789012:NAME", read with
 # `callsynth queue receive NAME`), another bus ("arn:aws:events:us-east-1:123456789012:event-bus/NAME")
-# or an NDJSON file ("file:events.ndjson").
+# an NDJSON file ("file:events.ndjson") or an HTTP endpoint ("http://host/path", with optional
+# http_method = "POST", http_headers = { Authorization = "..." }, http_timeout_seconds = 5,
+# rate_limit_per_second = 50; at-least-once, the event id in an Idempotency-Key header).
 dead_letter_arn = "arn:aws:sqs:us-east-1:123456789012:process-call-completed-dlq"
 
 # Rule 2 of the guide: transcriptions go to update-segment-profile.
@@ -108,6 +110,12 @@ struct TargetConfig {
     #[serde(default = "max_age")]
     maximum_event_age_seconds: u32,
     dead_letter_arn: Option<String>,
+    /// For http(s):// targets.
+    http_method: Option<String>,
+    #[serde(default)]
+    http_headers: std::collections::BTreeMap<String, String>,
+    http_timeout_seconds: Option<f64>,
+    rate_limit_per_second: Option<f64>,
 }
 
 fn max_retries() -> u32 {
@@ -155,7 +163,13 @@ impl Config {
             }
             for (j, target) in rule.targets.iter().enumerate() {
                 let at = format!("{at}: targets[{j}] ({})", target.id);
+                if let Some(method) = &target.http_method
+                    && !matches!(method.as_str(), "POST" | "PUT" | "PATCH")
+                {
+                    anyhow::bail!("{at}: http_method must be POST, PUT or PATCH, not {method:?}");
+                }
                 let local = target.arn.starts_with("file:")
+                    || target.arn.starts_with("http://")
                     || target.arn.starts_with("arn:aws:sqs:")
                     || target.arn.starts_with("arn:aws:events:") && target.arn.contains(":event-bus/");
                 match builtin_name(&target.arn) {
@@ -165,7 +179,7 @@ impl Config {
                         "{at}: arn: {other:?} is not a built-in processor (there are {PROCESS_CALL_COMPLETED} and {UPDATE_SEGMENT_PROFILE})"
                     ),
                     None => anyhow::bail!(
-                        "{at}: arn {:?}: a target is a built-in processor (builtin:NAME or a Lambda function ARN naming one), a queue (arn:aws:sqs:…), another bus (arn:aws:events:…:event-bus/NAME) or a file (file:PATH)",
+                        "{at}: arn {:?}: a target is a built-in processor (builtin:NAME or a Lambda function ARN naming one), a queue (arn:aws:sqs:…), another bus (arn:aws:events:…:event-bus/NAME), a file (file:PATH) or an http:// endpoint",
                         target.arn
                     ),
                 }
@@ -207,6 +221,12 @@ impl Config {
                         maximum_event_age_seconds: t.maximum_event_age_seconds,
                     },
                     dead_letter_arn: t.dead_letter_arn.clone(),
+                    http: t.arn.starts_with("http").then(|| bus::HttpParameters {
+                        method: t.http_method.clone().unwrap_or_else(|| "POST".into()),
+                        headers: t.http_headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        timeout_seconds: t.http_timeout_seconds.unwrap_or(5.0),
+                        rate_limit_per_second: t.rate_limit_per_second,
+                    }),
                 })
                 .collect();
             if !targets.is_empty() {

@@ -26,6 +26,7 @@ fn target(id: &str, retries: u32, dlq: Option<&str>) -> Target {
         input: TargetInput::Event,
         retry: RetryPolicy { maximum_retry_attempts: retries, maximum_event_age_seconds: 3600 },
         dead_letter_arn: dlq.map(str::to_string),
+        http: None,
     }
 }
 
@@ -376,4 +377,116 @@ fn queues_other_buses_and_files_are_delivered_to_by_the_bus_itself() {
     let v: serde_json::Value = serde_json::from_str(lines.trim()).unwrap();
     assert_eq!(v["id"], id.as_str(), "forwarded as it was");
     assert_eq!(bus.dead_letters(10).unwrap()[0].error_code, "ResourceNotFoundException");
+}
+
+/// A one-thread HTTP server on loopback answering every request with `status` (or never, when
+/// `status` is 0), recording each request's `Idempotency-Key`.
+fn http_server(status: u16) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut length, mut key) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let lower = line.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if lower.starts_with("idempotency-key:") {
+                    key = line["idempotency-key:".len()..].trim().to_string();
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            record.lock().unwrap().push(key);
+            if status == 0 {
+                std::thread::sleep(Duration::from_secs(3));
+                continue;
+            }
+            let _ = write!(stream, "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    });
+    (url, seen)
+}
+
+use std::time::Duration;
+
+fn http_bus(url: &str, retries: u32, timeout: f64) -> EventBus {
+    let mut bus = guide_bus(":memory:".as_ref());
+    bus.put_targets(
+        BUS,
+        "twilio-call-completed",
+        &[Target {
+            arn: url.to_string(),
+            http: Some(bus::HttpParameters { timeout_seconds: timeout, ..Default::default() }),
+            ..target("process-call-completed", retries, Some("arn:aws:sqs:us-east-1:123456789012:dlq"))
+        }],
+    )
+    .unwrap();
+    bus
+}
+
+/// Delivers with simulated time: each pass runs at the next due time, so backoffs cost nothing.
+fn deliver_until_empty(bus: &mut EventBus) {
+    let mut now = bus::now();
+    while let Some(due) = bus.next_due().unwrap() {
+        now = now.max(due);
+        bus.deliver_due(&mut Recorder { fail: None }, now, 100).unwrap();
+    }
+}
+
+#[test]
+fn failing_http_targets_are_retried_then_dead_lettered() {
+    let (url, seen) = http_server(500);
+    let mut bus = http_bus(&url, 2, 2.0);
+    let ids: Vec<String> = bus
+        .put_events(&[entry("call.completed", "{}"), entry("call.completed", "{}")])
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event_id.unwrap())
+        .collect();
+    deliver_until_empty(&mut bus);
+    let mut keys = seen.lock().unwrap().clone();
+    keys.sort();
+    let mut want: Vec<String> = ids.iter().flat_map(|id| vec![id.clone(); 3]).collect();
+    want.sort();
+    assert_eq!(keys, want, "three attempts per event, each with the event id as idempotency key");
+    let letters = bus.dead_letters(10).unwrap();
+    assert_eq!(letters.len(), 2);
+    assert!(letters.iter().all(|d| d.error_code == "HttpStatus500" && d.attempts == 3 && d.target_arn == url));
+    let metrics = bus.metrics().unwrap();
+    let scope = format!("{BUS}/twilio-call-completed/process-call-completed");
+    assert!(metrics.contains(&(scope.clone(), "RetryInvocationAttempts".into(), 4)), "{metrics:?}");
+    assert!(metrics.contains(&(scope, "DeadLetterInvocations".into(), 2)), "{metrics:?}");
+}
+
+#[test]
+fn http_timeouts_and_client_errors_fail_and_successes_deliver() {
+    let (url, _) = http_server(0);
+    let mut bus = http_bus(&url, 0, 0.3);
+    bus.put_events(&[entry("call.completed", "{}")]).unwrap();
+    deliver_until_empty(&mut bus);
+    assert_eq!(bus.dead_letters(10).unwrap()[0].error_code, "Timeout");
+
+    let (url, seen) = http_server(404);
+    let mut bus = http_bus(&url, 5, 2.0);
+    bus.put_events(&[entry("call.completed", "{}")]).unwrap();
+    deliver_until_empty(&mut bus);
+    assert_eq!(seen.lock().unwrap().len(), 1, "a 404 is not retried");
+    assert_eq!(bus.dead_letters(10).unwrap()[0].error_code, "HttpStatus404");
+
+    let (url, seen) = http_server(204);
+    let mut bus = http_bus(&url, 5, 2.0);
+    bus.put_events(&[entry("call.completed", "{}")]).unwrap();
+    deliver_until_empty(&mut bus);
+    assert_eq!((seen.lock().unwrap().len(), bus.dead_letters(10).unwrap().len()), (1, 0));
 }
