@@ -11,6 +11,7 @@ use crate::BusError;
 use crate::entry::{Envelope, PutEventsEntry, PutEventsResultEntry, envelope_time};
 use crate::model::{Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, check_name};
 use crate::store;
+use crate::transform::{Context, JsonPath, Transformer};
 
 /// One delivery handed to a [`Handler`].
 #[derive(Debug)]
@@ -144,10 +145,11 @@ impl EventBus {
                     Target {
                         id: r.get(2)?,
                         arn: r.get(3)?,
-                        input: match r.get::<_, Option<String>>(4)? {
-                            Some(text) => TargetInput::Constant(text),
-                            None => TargetInput::Event,
-                        },
+                        // Written by `put_targets` from the same type.
+                        input: r
+                            .get::<_, Option<String>>(4)?
+                            .and_then(|text| serde_json::from_str(&text).ok())
+                            .unwrap_or_default(),
                         retry: RetryPolicy { maximum_retry_attempts: r.get(5)?, maximum_event_age_seconds: r.get(6)? },
                         dead_letter_arn: r.get(7)?,
                         // Written by `put_targets` from the same type.
@@ -269,18 +271,25 @@ impl EventBus {
         for t in targets {
             check_name("targets.member.id", &t.id, 64, false)?;
             t.retry.validate()?;
-            if let TargetInput::Constant(text) = &t.input
-                && serde_json::from_str::<serde_json::Value>(text).is_err()
-            {
-                return Err(BusError::Validation(format!("Target {}: Input is not valid JSON text.", t.id)));
+            match &t.input {
+                TargetInput::Event => {}
+                TargetInput::Constant(text) => {
+                    if serde_json::from_str::<serde_json::Value>(text).is_err() {
+                        return Err(BusError::Validation(format!("Target {}: Input is not valid JSON text.", t.id)));
+                    }
+                }
+                TargetInput::Path(path) => {
+                    JsonPath::parse(path)?;
+                }
+                TargetInput::Transformer { paths, template } => {
+                    Transformer::new(paths, template)?;
+                }
             }
         }
         let tx = self.conn.transaction()?;
         for t in targets {
-            let input = match &t.input {
-                TargetInput::Event => None,
-                TargetInput::Constant(text) => Some(text.as_str()),
-            };
+            let input = (t.input != TargetInput::Event)
+                .then(|| serde_json::to_string(&t.input).expect("target inputs serialise"));
             tx.execute(
                 "INSERT INTO targets (bus, rule, id, arn, input, max_retry_attempts, max_event_age_seconds, dead_letter_arn,
                                       http)
@@ -462,9 +471,14 @@ impl EventBus {
                 report.dead_lettered += 1;
                 continue;
             };
+            let transformed;
             let input = match &target.input {
                 TargetInput::Event => envelope.as_str(),
                 TargetInput::Constant(text) => text.as_str(),
+                other => {
+                    transformed = transform_input(other, envelope, &rule_arn, rule, ingested_at);
+                    transformed.as_str()
+                }
             };
             let delivery = Delivery { input, event_id, rule_arn: &rule_arn, target, attempt: attempts };
             // A savepoint is a nested transaction: the handler's writes are kept only on success.
@@ -726,6 +740,24 @@ pub struct DeadLetter {
     pub error_message: String,
     /// When it gave up (epoch seconds).
     pub failed_at: f64,
+}
+
+/// The input of an `InputPath` or `InputTransformer` target (checked when it was put).
+fn transform_input(input: &TargetInput, envelope: &str, rule_arn: &str, rule: &str, ingested_at: f64) -> String {
+    let Ok(event) = serde_json::from_str::<serde_json::Value>(envelope) else { return envelope.to_string() };
+    match input {
+        TargetInput::Path(path) => JsonPath::parse(path)
+            .ok()
+            .and_then(|p| p.select(&event))
+            .map_or_else(|| "null".to_string(), |v| v.to_string()),
+        TargetInput::Transformer { paths, template } => match Transformer::new(paths, template) {
+            Ok(t) => {
+                t.apply(&event, Context { rule_arn, rule_name: rule, ingestion_time: &envelope_time(ingested_at) })
+            }
+            Err(_) => envelope.to_string(),
+        },
+        TargetInput::Event | TargetInput::Constant(_) => unreachable!("handled by the caller"),
+    }
 }
 
 /// Targets the bus delivers to itself, inside the delivery's transaction.

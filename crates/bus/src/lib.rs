@@ -46,6 +46,7 @@ mod event_bus;
 mod http;
 mod model;
 mod store;
+pub mod transform;
 
 pub use entry::{PutEventsEntry, PutEventsResultEntry};
 pub use event_bus::{

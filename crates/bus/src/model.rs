@@ -138,14 +138,24 @@ impl RetryPolicy {
     }
 }
 
-/// What a target receives.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// What a target receives (EventBridge's mutually exclusive `Input`, `InputPath` and
+/// `InputTransformer`, or the whole event).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum TargetInput {
-    /// The whole event (no `Input`, `InputPath` or `InputTransformer`).
+    /// The whole event.
     #[default]
     Event,
     /// `Input`: this constant JSON text instead of the event.
     Constant(String),
+    /// `InputPath`: the part of the event a JSON path selects (`$.detail`).
+    Path(String),
+    /// `InputTransformer`: `InputPathsMap` (name → JSON path) and `InputTemplate`.
+    Transformer {
+        /// Variables and the paths that fill them.
+        paths: Vec<(String, String)>,
+        /// The template, with `<name>` placeholders.
+        template: String,
+    },
 }
 
 /// How an HTTP target is called (EventBridge's API destinations: method, headers, rate).

@@ -45,6 +45,11 @@ maximum_event_age_seconds = 86400
 # an NDJSON file ("file:events.ndjson") or an HTTP endpoint ("http://host/path", with optional
 # http_method = "POST", http_headers = { Authorization = "..." }, http_timeout_seconds = 5,
 # rate_limit_per_second = 50; at-least-once, the event id in an Idempotency-Key header).
+# What a target receives is the whole event unless one of these is given:
+#   input = '{"constant": true}'                     (EventBridge's Input)
+#   input_path = "$.detail"                          (InputPath)
+#   input_paths = { sid = "$.detail.call_sid" }      (InputTransformer's InputPathsMap) with
+#   input_template = '{"call": <sid>, "rule": "<aws.events.rule-name>"}' 
 dead_letter_arn = "arn:aws:sqs:us-east-1:123456789012:process-call-completed-dlq"
 
 # Rule 2 of the guide: transcriptions go to update-segment-profile.
@@ -105,6 +110,12 @@ struct TargetConfig {
     arn: String,
     /// A constant JSON text sent instead of the event (EventBridge's `Input`).
     input: Option<String>,
+    /// The part of the event to send (`InputPath`, e.g. "$.detail").
+    input_path: Option<String>,
+    /// `InputTransformer`: variables from JSON paths, and the template they fill.
+    #[serde(default)]
+    input_paths: std::collections::BTreeMap<String, String>,
+    input_template: Option<String>,
     #[serde(default = "max_retries")]
     maximum_retry_attempts: u32,
     #[serde(default = "max_age")]
@@ -163,6 +174,13 @@ impl Config {
             }
             for (j, target) in rule.targets.iter().enumerate() {
                 let at = format!("{at}: targets[{j}] ({})", target.id);
+                let given = [target.input.is_some(), target.input_path.is_some(), target.input_template.is_some()];
+                if given.iter().filter(|g| **g).count() > 1 {
+                    anyhow::bail!("{at}: input, input_path and input_template are mutually exclusive");
+                }
+                if !target.input_paths.is_empty() && target.input_template.is_none() {
+                    anyhow::bail!("{at}: input_paths needs an input_template");
+                }
                 if let Some(method) = &target.http_method
                     && !matches!(method.as_str(), "POST" | "PUT" | "PATCH")
                 {
@@ -215,7 +233,15 @@ impl Config {
                 .map(|t| Target {
                     id: t.id.clone(),
                     arn: t.arn.clone(),
-                    input: t.input.clone().map_or(TargetInput::Event, TargetInput::Constant),
+                    input: match (&t.input, &t.input_path, &t.input_template) {
+                        (Some(text), _, _) => TargetInput::Constant(text.clone()),
+                        (_, Some(path), _) => TargetInput::Path(path.clone()),
+                        (_, _, Some(template)) => TargetInput::Transformer {
+                            paths: t.input_paths.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                            template: template.clone(),
+                        },
+                        _ => TargetInput::Event,
+                    },
                     retry: RetryPolicy {
                         maximum_retry_attempts: t.maximum_retry_attempts,
                         maximum_event_age_seconds: t.maximum_event_age_seconds,

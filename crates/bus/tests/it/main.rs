@@ -490,3 +490,40 @@ fn http_timeouts_and_client_errors_fail_and_successes_deliver() {
     deliver_until_empty(&mut bus);
     assert_eq!((seen.lock().unwrap().len(), bus.dead_letters(10).unwrap().len()), (1, 0));
 }
+
+#[test]
+fn input_paths_and_transformers_shape_what_targets_receive() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    let queue = |name: &str| format!("arn:aws:sqs:us-east-1:123456789012:{name}");
+    bus.put_targets(BUS, "twilio-call-completed", &[
+        Target { arn: queue("detail"), input: TargetInput::Path("$.detail".into()), ..target("path", 0, None) },
+        Target {
+            arn: queue("shaped"),
+            input: TargetInput::Transformer {
+                paths: vec![("sid".into(), "$.detail.call_sid".into()), ("secs".into(), "$.detail.secs".into())],
+                template: r#"{"call": <sid>, "text": "<sid> lasted <secs> s", "secs": <secs>, "rule": "<aws.events.rule-name>"}"#
+                    .into(),
+            },
+            ..target("shaped", 0, None)
+        },
+        Target { arn: queue("constant"), input: TargetInput::Constant(r#"{"ping": 1}"#.into()), ..target("constant", 0, None) },
+    ])
+    .unwrap();
+    bus.put_events(&[entry("call.completed", r#"{"call_sid": "CA9", "secs": 42}"#)]).unwrap();
+    bus.deliver_due(&mut Recorder { fail: None }, bus::now(), 100).unwrap();
+    let body = |bus: &mut EventBus, q: &str| bus.receive(q, 1).unwrap().pop().unwrap().1;
+    assert_eq!(body(&mut bus, "detail"), r#"{"call_sid":"CA9","secs":42}"#);
+    assert_eq!(
+        body(&mut bus, "shaped"),
+        r#"{"call": "CA9", "text": "CA9 lasted 42 s", "secs": 42, "rule": "twilio-call-completed"}"#
+    );
+    assert_eq!(body(&mut bus, "constant"), r#"{"ping": 1}"#);
+
+    let bad = Target {
+        input: TargetInput::Transformer { paths: vec![("aws.x".into(), "$.a".into())], template: "<aws.x>".into() },
+        ..target("bad", 0, None)
+    };
+    assert_eq!(bus.put_targets(BUS, "twilio-call-completed", &[bad]).unwrap_err().code(), "ValidationException");
+    let bad = Target { input: TargetInput::Path("detail".into()), ..target("bad", 0, None) };
+    assert_eq!(bus.put_targets(BUS, "twilio-call-completed", &[bad]).unwrap_err().code(), "ValidationException");
+}
