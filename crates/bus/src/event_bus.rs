@@ -63,12 +63,25 @@ pub struct DeliveryReport {
     pub dead_lettered: u64,
 }
 
-/// A compiled bus: its enabled rules' patterns, and each rule's targets.
+/// A compiled bus: its enabled rules' patterns, each rule's targets, and its archives.
 #[derive(Debug, Default)]
 struct Routes {
     matcher: Matcher,
     /// Per pattern id: (rule name, target ids).
     rules: Vec<(String, Vec<String>)>,
+    /// Archives with a pattern (names as pattern names).
+    archive_matcher: Matcher,
+    /// Archives without a pattern: they keep every event.
+    archive_all: Vec<String>,
+}
+
+/// How an event enters routing.
+#[derive(Debug, Clone, Copy)]
+enum Arrival<'a> {
+    /// Put (or forwarded from another bus): archived where archives want it.
+    New { event_time: f64 },
+    /// Replayed from an archive: never archived again; only these rules, when given.
+    Replay { rules: Option<&'a [String]> },
 }
 
 /// An embedded EventBridge-style bus over one SQLite store.
@@ -173,6 +186,20 @@ impl EventBus {
                     targets.keys().filter(|(b, r, _)| *b == bus && *r == rule).map(|(_, _, id)| id.clone()).collect();
                 ids.sort();
                 compiled.rules.push((rule, ids));
+            }
+        }
+        {
+            let mut stmt = self.conn.prepare("SELECT bus, name, pattern FROM archives ORDER BY name")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?))
+            })?;
+            for row in rows {
+                let (bus, name, pattern) = row?;
+                let compiled = routes.entry(bus).or_default();
+                match pattern {
+                    Some(text) => compiled.archive_matcher.add(&name, &text)?,
+                    None => compiled.archive_all.push(name),
+                }
             }
         }
         self.routes = routes;
@@ -490,7 +517,9 @@ impl EventBus {
                 Some(LocalTarget::Bus(other)) => match self.routes.get(other) {
                     // The event goes on as it is, routed by the other bus's rules.
                     Some(compiled) => {
-                        log_and_route(&tx, other, compiled, event_id, envelope, now, &mut self.scratch, &mut counters)
+                        let arrival = Arrival::New { event_time: now };
+                        let scratch = &mut self.scratch;
+                        log_and_route(&tx, other, compiled, event_id, envelope, now, arrival, scratch, &mut counters)
                             .map_err(|e| DeliveryError {
                                 code: "InternalFailure".into(),
                                 message: e.to_string(),
@@ -555,6 +584,79 @@ impl EventBus {
         counters.flush(&tx)?;
         tx.commit()?;
         Ok(report)
+    }
+
+    /// Creates an archive of a bus (CreateArchive): from now on, events put on the bus that
+    /// match `pattern` (all of them without one) are kept for replay. Replayed events are never
+    /// archived. Returns the archive's ARN.
+    ///
+    /// # Errors
+    ///
+    /// A bad name (1–48 of `[.\-_A-Za-z0-9]`), a missing bus, an invalid pattern, or
+    /// `ResourceAlreadyExistsException`.
+    pub fn create_archive(&mut self, name: &str, bus: &str, pattern: Option<&str>) -> Result<String, BusError> {
+        check_name("archiveName", name, 48, false)?;
+        if !self.has_bus(bus) {
+            return Err(BusError::NotFound(format!("Event bus {bus} does not exist.")));
+        }
+        if let Some(text) = pattern {
+            Pattern::parse(text)?;
+        }
+        let arn = format!("arn:aws:events:{}:{}:archive/{name}", self.location.region, self.location.account);
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO archives (name, bus, pattern, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![name, bus, pattern, now()],
+        )?;
+        if inserted == 0 {
+            return Err(BusError::AlreadyExists(format!("Archive {name} already exists.")));
+        }
+        self.reload()?;
+        Ok(arn)
+    }
+
+    /// Replays an archive's events whose event time is in `[start, end)` onto the archive's bus
+    /// (StartReplay; cross-bus replay is not permitted), to every rule or only to `rules`. Each
+    /// replayed event carries `"replay-name"`. Returns how many events were replayed.
+    ///
+    /// # Errors
+    ///
+    /// A missing archive, or a store failure (then nothing is replayed).
+    pub fn replay(
+        &mut self,
+        name: &str,
+        archive: &str,
+        start: f64,
+        end: f64,
+        rules: Option<&[String]>,
+    ) -> Result<u64, BusError> {
+        check_name("replayName", name, 64, false)?;
+        let bus: String = self
+            .conn
+            .query_row("SELECT bus FROM archives WHERE name = ?1", [archive], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| BusError::NotFound(format!("Archive {archive} does not exist.")))?;
+        let tx = self.conn.transaction()?;
+        let events: Vec<(String, String)> = {
+            let mut stmt = tx.prepare(
+                "SELECT e.event_id, e.envelope FROM archive_events a JOIN events e ON e.seq = a.event_seq
+                 WHERE a.archive = ?1 AND a.event_time >= ?2 AND a.event_time < ?3 ORDER BY a.event_time, a.event_seq",
+            )?;
+            stmt.query_map(params![archive, start, end], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
+        };
+        let compiled =
+            self.routes.get(&bus).ok_or_else(|| BusError::NotFound(format!("Event bus {bus} does not exist.")))?;
+        let now = now();
+        let mut counters = Counters::default();
+        let marker = format!(",\"replay-name\":{}}}", serde_json::to_string(name).expect("strings serialise"));
+        for (id, envelope) in &events {
+            // The envelope is a JSON object written by this bus: add the member before its end.
+            let replayed = format!("{}{marker}", envelope.trim_end().strip_suffix('}').unwrap_or(envelope));
+            let arrival = Arrival::Replay { rules };
+            log_and_route(&tx, &bus, compiled, id, &replayed, now, arrival, &mut self.scratch, &mut counters)?;
+        }
+        counters.flush(&tx)?;
+        tx.commit()?;
+        Ok(events.len() as u64)
     }
 
     /// Takes up to `max` messages from a durable queue, oldest first (they are removed).
@@ -917,15 +1019,16 @@ fn put_in(
             detail,
         }
         .to_json();
-        log_and_route(tx, bus, compiled, &id, &envelope, now, scratch, &mut counters)?;
+        let arrival = Arrival::New { event_time: entry.time.unwrap_or(now) };
+        log_and_route(tx, bus, compiled, &id, &envelope, now, arrival, scratch, &mut counters)?;
         results.push(PutEventsResultEntry::accepted(id));
     }
     counters.flush(tx)?;
     Ok(results)
 }
 
-/// Writes one envelope to the event log of `bus` and enqueues a delivery for every target of
-/// every rule it matches.
+/// Writes one envelope to the event log of `bus`, enqueues a delivery for every target of
+/// every rule it matches, and files it in the archives that want it.
 #[allow(clippy::too_many_arguments)] // the pieces of one routing step, all borrowed
 fn log_and_route(
     tx: &Transaction<'_>,
@@ -934,6 +1037,7 @@ fn log_and_route(
     id: &str,
     envelope: &str,
     now: f64,
+    arrival: Arrival<'_>,
     scratch: &mut Scratch,
     counters: &mut Counters,
 ) -> Result<(), BusError> {
@@ -941,16 +1045,35 @@ fn log_and_route(
         .execute(params![id, bus, now, envelope])?;
     let seq = tx.last_insert_rowid();
     let matched = compiled.matcher.matches_with(envelope.as_bytes(), scratch)?;
-    if !matched.is_empty() {
-        counters.add(bus, "MatchedEvents", 1);
-    }
     let mut insert_delivery =
         tx.prepare_cached("INSERT INTO deliveries (event_seq, bus, rule, target, due_at) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut any = false;
     for &rule_index in matched {
         let (rule, target_ids) = &compiled.rules[rule_index as usize];
+        if let Arrival::Replay { rules: Some(only) } = arrival
+            && !only.contains(rule)
+        {
+            continue;
+        }
+        any = true;
         counters.add(&format!("{bus}/{rule}"), "TriggeredRules", 1);
         for target in target_ids {
             insert_delivery.execute(params![seq, bus, rule, target, now])?;
+        }
+    }
+    if any {
+        counters.add(bus, "MatchedEvents", 1);
+    }
+    if let Arrival::New { event_time } = arrival {
+        let mut archive =
+            tx.prepare_cached("INSERT INTO archive_events (archive, event_seq, event_time) VALUES (?1, ?2, ?3)")?;
+        for name in &compiled.archive_all {
+            archive.execute(params![name, seq, event_time])?;
+        }
+        if !compiled.archive_matcher.is_empty() {
+            for &a in compiled.archive_matcher.matches_with(envelope.as_bytes(), scratch)? {
+                archive.execute(params![compiled.archive_matcher.name(a), seq, event_time])?;
+            }
         }
     }
     Ok(())

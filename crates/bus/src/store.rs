@@ -73,6 +73,19 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     error_message TEXT NOT NULL,
     failed_at     REAL NOT NULL
 );
+-- Archives (CreateArchive) and the events each keeps, by event time, for replay.
+CREATE TABLE IF NOT EXISTS archives (
+    name       TEXT PRIMARY KEY,
+    bus        TEXT NOT NULL REFERENCES buses(name),
+    pattern    TEXT,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS archive_events (
+    archive    TEXT NOT NULL,
+    event_seq  INTEGER NOT NULL REFERENCES events(seq),
+    event_time REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS archive_events_time ON archive_events(archive, event_time);
 -- Durable named queues (SQS-style targets), read with `callsynth queue receive`.
 CREATE TABLE IF NOT EXISTS queue_messages (
     id          INTEGER PRIMARY KEY,

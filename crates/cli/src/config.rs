@@ -21,6 +21,12 @@ pub const GUIDE: &str = r#"# callsynth.toml: what `callsynth run` sets up before
 name = "twilio-call-events"
 description = "Twilio call events"
 
+# Archives keep a bus's events for `callsynth replay` (all of them, or those a pattern matches):
+# [[archives]]
+# name = "all-call-events"
+# bus = "twilio-call-events"
+# pattern = '{"detail-type": ["com.twilio.voice.call.completed"]}'
+
 # Rule 1 of the guide: completed calls go to process-call-completed, which keeps one row per
 # call in the `calls` table.
 [[rules]]
@@ -77,6 +83,16 @@ pub struct Config {
     buses: Vec<BusConfig>,
     #[serde(default)]
     rules: Vec<RuleConfig>,
+    #[serde(default)]
+    archives: Vec<ArchiveConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ArchiveConfig {
+    name: String,
+    bus: String,
+    pattern: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,6 +179,15 @@ impl Config {
     /// What toml cannot check: rules on declared buses, valid patterns and states, targets
     /// that are built-in processors.
     fn check(&self, origin: &str) -> Result<()> {
+        for (i, a) in self.archives.iter().enumerate() {
+            let at = format!("{origin}: archives[{i}] ({})", a.name);
+            if !self.buses.iter().any(|b| b.name == a.bus) {
+                anyhow::bail!("{at}: bus {:?} is not declared in [[buses]]", a.bus);
+            }
+            if let Some(p) = &a.pattern {
+                pattern::Pattern::parse(p.trim()).map_err(|e| anyhow::anyhow!("{at}: pattern: {e}"))?;
+            }
+        }
         for (i, rule) in self.rules.iter().enumerate() {
             let at = format!("{origin}: rules[{i}] ({})", rule.name);
             if !self.buses.iter().any(|b| b.name == rule.bus) {
@@ -215,6 +240,16 @@ impl Config {
         for b in &self.buses {
             if !bus.has_bus(&b.name) {
                 bus.create_bus(&b.name, b.description.as_deref()).with_context(|| format!("bus {:?}", b.name))?;
+            }
+        }
+        for a in &self.archives {
+            let exists: bool = bus
+                .connection()
+                .query_row("SELECT COUNT(*) FROM archives WHERE name = ?1", [&a.name], |r| r.get::<_, i64>(0))
+                .map(|n| n > 0)?;
+            if !exists {
+                bus.create_archive(&a.name, &a.bus, a.pattern.as_deref().map(str::trim))
+                    .with_context(|| format!("archive {:?}", a.name))?;
             }
         }
         for r in &self.rules {

@@ -44,6 +44,11 @@ enum Command {
     /// What a run's store holds: calls by status, handle time, per-rule and per-target counters,
     /// dead letters.
     Stats(cmd_store::StoreArgs),
+    /// Archives of a bus's events, for replay.
+    #[command(subcommand)]
+    Archive(cmd_store::ArchiveCommand),
+    /// Replays a window of an archive's events onto its bus and delivers them.
+    Replay(cmd_store::ReplayArgs),
     /// Durable queues that rules deliver to.
     #[command(subcommand)]
     Queue(cmd_store::QueueCommand),
@@ -79,6 +84,8 @@ fn main() -> ExitCode {
         Command::Init { out, force } => init(&out, force),
         Command::Dlq(cmd) => cmd_store::dlq(cmd),
         Command::Queue(cmd) => cmd_store::queue(cmd),
+        Command::Archive(cmd) => cmd_store::archive(cmd),
+        Command::Replay(args) => cmd_store::replay(args),
         Command::Generate(args) => cmd_generate::run(*args),
         Command::Personas(cmd) => cmd_personas::run(cmd),
         Command::Pattern(cmd) => cmd_pattern::run(cmd),

@@ -527,3 +527,41 @@ fn input_paths_and_transformers_shape_what_targets_receive() {
     let bad = Target { input: TargetInput::Path("detail".into()), ..target("bad", 0, None) };
     assert_eq!(bus.put_targets(BUS, "twilio-call-completed", &[bad]).unwrap_err().code(), "ValidationException");
 }
+
+#[test]
+fn archives_keep_events_and_replays_resend_a_time_window() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    let arn = bus.create_archive("everything", BUS, None).unwrap();
+    assert_eq!(arn, "arn:aws:events:us-east-1:123456789012:archive/everything");
+    bus.create_archive("completed-only", BUS, Some(r#"{"detail-type": ["call.completed"]}"#)).unwrap();
+    assert_eq!(bus.create_archive("everything", BUS, None).unwrap_err().code(), "ResourceAlreadyExistsException");
+    assert_eq!(bus.create_archive("x", "nope", None).unwrap_err().code(), "ResourceNotFoundException");
+    let at = |t: f64, kind: &str| PutEventsEntry { time: Some(t), ..entry(kind, "{}") };
+    bus.put_events(&[
+        at(1000.0, "call.completed"),
+        at(2000.0, "transcription.completed"),
+        at(3000.0, "call.completed"),
+    ])
+    .unwrap();
+    let archived = |bus: &EventBus, a: &str| -> i64 {
+        bus.connection().query_row("SELECT COUNT(*) FROM archive_events WHERE archive = ?1", [a], |r| r.get(0)).unwrap()
+    };
+    assert_eq!((archived(&bus, "everything"), archived(&bus, "completed-only")), (3, 2));
+    bus.deliver_due(&mut Recorder { fail: None }, bus::now(), 100).unwrap();
+
+    // Replay [1500, 3500) to the call-completed rule only.
+    let only = vec!["twilio-call-completed".to_string()];
+    assert_eq!(bus.replay("again", "everything", 1500.0, 3500.0, Some(&only)).unwrap(), 2);
+    assert_eq!(bus.pending().unwrap(), 1, "the transcription event is filtered out, the call event is routed");
+    let envelope: String = bus
+        .connection()
+        .query_row("SELECT e.envelope FROM deliveries d JOIN events e ON e.seq = d.event_seq", [], |r| r.get(0))
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&envelope).unwrap();
+    assert_eq!((v["replay-name"].as_str(), v["detail-type"].as_str()), (Some("again"), Some("call.completed")));
+    assert_eq!(archived(&bus, "everything"), 3, "replayed events are not archived again");
+    // Without a rule filter every matching rule gets the replay.
+    assert_eq!(bus.replay("all", "everything", 0.0, 10_000.0, None).unwrap(), 3);
+    assert_eq!(bus.pending().unwrap(), 1 + 3);
+    assert_eq!(bus.replay("x", "nope", 0.0, 1.0, None).unwrap_err().code(), "ResourceNotFoundException");
+}

@@ -220,3 +220,41 @@ fn a_configured_queue_target_is_read_with_queue_receive() {
     let empty = callsynth(dir.path(), &["queue", "receive", "busy"]);
     assert!(stderr(&empty).contains("queue \"busy\" is empty"));
 }
+
+#[test]
+fn archived_events_can_be_replayed_to_chosen_rules() {
+    let dir = tempdir();
+    assert_ok(&callsynth(dir.path(), &["init"]));
+    let config = std::fs::read_to_string(dir.path().join("callsynth.toml")).unwrap()
+        + "\n[[archives]]\nname = \"all\"\nbus = \"twilio-call-events\"\n";
+    std::fs::write(dir.path().join("callsynth.toml"), config).unwrap();
+    assert_ok(&callsynth(dir.path(), &["run", "--calls", "40", "-q"]));
+    let db = dir.path().join("callsynth.db");
+    let before = counts(&db);
+    // The simulated calls start 2026-01-05T08:00:00Z; replay the whole window to one rule.
+    let out = callsynth(
+        dir.path(),
+        &[
+            "replay",
+            "again",
+            "--archive",
+            "all",
+            "--from",
+            "2026-01-01T00:00:00Z",
+            "--to",
+            "2026-02-01T00:00:00Z",
+            "--rule",
+            "twilio-call-completed",
+        ],
+    );
+    assert_ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(&format!("replayed {} events: 40 deliveries", before.events)), "{text}");
+    let after = counts(&db);
+    assert_eq!(after.calls, before.calls, "replays upsert the same calls");
+    assert_eq!(after.invocations, before.invocations + 40);
+    let bad = callsynth(dir.path(), &["replay", "x", "--archive", "nope"]);
+    assert!(stderr(&bad).contains("Archive nope does not exist."), "{}", stderr(&bad));
+    let bad_time = callsynth(dir.path(), &["replay", "x", "--archive", "all", "--from", "yesterday"]);
+    assert!(stderr(&bad_time).contains("--from \"yesterday\" is not an RFC 3339 timestamp"), "{}", stderr(&bad_time));
+}
