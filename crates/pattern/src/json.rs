@@ -39,6 +39,49 @@ impl fmt::Display for JsonError {
     }
 }
 
+/// Decodes the escape whose letter is at `at` (just after a backslash): the character and the
+/// index after the escape, or where and why it is invalid. `\uXXXX` takes exactly four hex
+/// digits, and a high surrogate must be followed by an escaped low one. Shared by both readers.
+pub(crate) fn escape_at(bytes: &[u8], at: usize) -> Result<(char, usize), (usize, &'static str)> {
+    let Some(&letter) = bytes.get(at) else { return Err((at, "unterminated escape")) };
+    let simple = match letter {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let hex4 = |from: usize| -> Result<u32, (usize, &'static str)> {
+                let digits = bytes.get(from..from + 4).ok_or((from, "truncated \\u escape"))?;
+                digits.iter().try_fold(0u32, |v, &d| {
+                    char::from(d).to_digit(16).map(|n| v * 16 + n).ok_or((from, "invalid \\u escape"))
+                })
+            };
+            let hi = hex4(at + 1)?;
+            let mut end = at + 5;
+            let c = if (0xd800..0xdc00).contains(&hi) {
+                if bytes.get(end..end + 2) != Some(b"\\u") {
+                    return Err((end, "lone surrogate in \\u escape"));
+                }
+                let lo = hex4(end + 2)?;
+                if !(0xdc00..0xe000).contains(&lo) {
+                    return Err((end + 2, "invalid surrogate pair"));
+                }
+                end += 6;
+                char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
+            } else {
+                char::from_u32(hi)
+            };
+            return c.map(|c| (c, end)).ok_or((at, "invalid \\u escape"));
+        }
+        _ => return Err((at, "invalid escape")),
+    };
+    Ok((simple, at + 1))
+}
+
 /// Parses one JSON document (surrounding whitespace allowed).
 ///
 /// # Errors
@@ -190,17 +233,6 @@ impl Reader<'_> {
         Ok(Json::Num(String::from_utf8_lossy(&b[start..self.pos]).into_owned()))
     }
 
-    fn hex4(&mut self) -> Result<u32, JsonError> {
-        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or_else(|| self.err("truncated \\u escape"))?;
-        // Exactly four hex digits: `from_str_radix` would also take a sign.
-        let mut v = 0u32;
-        for &d in digits {
-            v = v * 16 + char::from(d).to_digit(16).ok_or_else(|| self.err("invalid \\u escape"))?;
-        }
-        self.pos += 4;
-        Ok(v)
-    }
-
     fn string(&mut self) -> Result<String, JsonError> {
         self.pos += 1; // opening quote
         let mut out = String::new();
@@ -222,37 +254,10 @@ impl Reader<'_> {
                     return Ok(out);
                 }
                 Some(b'\\') => {
-                    self.pos += 1;
-                    let Some(&e) = self.bytes.get(self.pos) else { return Err(self.err("unterminated escape")) };
-                    self.pos += 1;
-                    match e {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
-                        b'u' => {
-                            let hi = self.hex4()?;
-                            let c = if (0xd800..0xdc00).contains(&hi) {
-                                if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                                    return Err(self.err("lone surrogate in \\u escape"));
-                                }
-                                self.pos += 2;
-                                let lo = self.hex4()?;
-                                if !(0xdc00..0xe000).contains(&lo) {
-                                    return Err(self.err("invalid surrogate pair"));
-                                }
-                                char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
-                            } else {
-                                char::from_u32(hi)
-                            };
-                            out.push(c.ok_or_else(|| self.err("invalid \\u escape"))?);
-                        }
-                        _ => return Err(self.err("invalid escape")),
-                    }
+                    let (c, next) = escape_at(self.bytes, self.pos + 1)
+                        .map_err(|(at, m)| JsonError { offset: at, message: m.into() })?;
+                    out.push(c);
+                    self.pos = next;
                 }
                 Some(_) => return Err(self.err("control character in string")),
             }

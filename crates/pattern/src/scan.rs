@@ -462,31 +462,55 @@ impl Reader<'_, '_, '_> {
             return Ok(());
         }
         loop {
-            match b.get(i) {
-                Some(b'-' | b'0'..=b'9') if depth + 1 < MAX_DEPTH => match number_len(b, i) {
-                    Some(n) => i += n,
-                    None => {
-                        self.pos = i;
-                        return self.number();
-                    }
-                },
-                _ => {
-                    self.pos = i;
-                    self.skip_value(depth + 1)?;
-                    i = self.pos;
-                }
+            i = self.skip_element(i, depth)?;
+            match self.next_member(i, b']', "expected ',' or ']'")? {
+                Some(next) => i = next,
+                None => return Ok(()),
             }
-            i = skip_ws(b, i);
-            match b.get(i) {
-                Some(b',') => i = skip_ws(b, i + 1),
-                Some(b']') => {
-                    self.pos = i + 1;
-                    return Ok(());
-                }
-                _ => {
+        }
+    }
+
+    /// Skips one unused value starting at `i` (numbers and strings in line, anything else
+    /// through [`Reader::skip_value`]); returns the index after it.
+    #[inline(always)]
+    fn skip_element(&mut self, i: usize, depth: usize) -> Result<usize> {
+        let b = self.bytes;
+        match b.get(i) {
+            Some(b'"') => {
+                self.pos = i;
+                self.skip_string()?;
+                Ok(self.pos)
+            }
+            Some(b'-' | b'0'..=b'9') if depth + 1 < MAX_DEPTH => match number_len(b, i) {
+                Some(n) => Ok(i + n),
+                None => {
                     self.pos = i;
-                    return Err(self.err("expected ',' or ']'"));
+                    self.number().map(|()| self.pos)
                 }
+            },
+            _ => {
+                self.pos = i;
+                self.skip_value(depth + 1)?;
+                Ok(self.pos)
+            }
+        }
+    }
+
+    /// After a member or element at `i`: `Some(index of the next one)` after a comma, `None`
+    /// after the `close` byte (with `pos` past it), an error otherwise.
+    #[inline(always)]
+    fn next_member(&mut self, i: usize, close: u8, message: &'static str) -> Result<Option<usize>> {
+        let b = self.bytes;
+        let i = skip_ws(b, i);
+        match b.get(i) {
+            Some(b',') => Ok(Some(skip_ws(b, i + 1))),
+            Some(&c) if c == close => {
+                self.pos = i + 1;
+                Ok(None)
+            }
+            _ => {
+                self.pos = i;
+                Err(self.err(message))
             }
         }
     }
@@ -511,41 +535,14 @@ impl Reader<'_, '_, '_> {
                 return Err(self.err("expected ':'"));
             }
             i = skip_ws(b, i + 1);
-            match b.get(i) {
-                Some(b'"') => {
-                    self.pos = i;
-                    self.skip_string()?;
-                    i = self.pos;
-                }
-                Some(b'-' | b'0'..=b'9') if depth + 1 < MAX_DEPTH => match number_len(b, i) {
-                    Some(n) => i += n,
-                    None => {
-                        self.pos = i;
-                        return self.number();
-                    }
-                },
-                _ => {
-                    self.pos = i;
-                    self.skip_value(depth + 1)?;
-                    i = self.pos;
-                }
-            }
-            i = skip_ws(b, i);
-            match b.get(i) {
-                Some(b',') => i = skip_ws(b, i + 1),
-                Some(b'}') => {
-                    self.pos = i + 1;
-                    return Ok(());
-                }
-                _ => {
-                    self.pos = i;
-                    return Err(self.err("expected ',' or '}'"));
-                }
+            i = self.skip_element(i, depth)?;
+            match self.next_member(i, b'}', "expected ',' or '}'")? {
+                Some(next) => i = next,
+                None => return Ok(()),
             }
         }
     }
 
-    /// An object at a trie node with children: keys are looked up, unused members skipped.
     fn object(&mut self, node: u32, depth: usize) -> Result<()> {
         let b = self.bytes;
         let mut i = skip_ws(b, self.pos + 1);
@@ -567,36 +564,17 @@ impl Reader<'_, '_, '_> {
                 return Err(self.err("expected ':'"));
             }
             i = skip_ws(b, i + 1);
-            match (child, b.get(i)) {
-                (None, Some(b'"')) => {
-                    self.pos = i;
-                    self.skip_string()?;
-                    i = self.pos;
-                }
-                (None, Some(b'-' | b'0'..=b'9')) if depth + 1 < MAX_DEPTH => match number_len(b, i) {
-                    Some(n) => i += n,
-                    None => {
-                        self.pos = i;
-                        return self.number();
-                    }
-                },
-                _ => {
+            i = match child {
+                None => self.skip_element(i, depth)?,
+                Some(_) => {
                     self.pos = i;
                     self.value(child, depth + 1)?;
-                    i = self.pos;
+                    self.pos
                 }
-            }
-            i = skip_ws(b, i);
-            match b.get(i) {
-                Some(b',') => i = skip_ws(b, i + 1),
-                Some(b'}') => {
-                    self.pos = i + 1;
-                    return Ok(());
-                }
-                _ => {
-                    self.pos = i;
-                    return Err(self.err("expected ',' or '}'"));
-                }
+            };
+            match self.next_member(i, b'}', "expected ',' or '}'")? {
+                Some(next) => i = next,
+                None => return Ok(()),
             }
         }
     }
@@ -776,8 +754,10 @@ impl Reader<'_, '_, '_> {
         }
     }
 
-    /// A string leaf: borrowed when it has no escapes, else decoded into `decoded`.
-    fn string_value(&mut self) -> Result<(Kind, usize, usize)> {
+    /// A string at `pos`: `Kind::Str` with its range in the event when it has no escapes,
+    /// otherwise `Kind::Decoded` with its range in the buffer `into` picks (which it appends to).
+    #[inline(always)]
+    fn read_string(&mut self, into: impl Fn(&mut Scan) -> &mut Vec<u8>) -> Result<(Kind, usize, usize)> {
         let start = self.pos + 1;
         self.pos = start;
         match self.plain_run()? {
@@ -790,33 +770,29 @@ impl Reader<'_, '_, '_> {
             Some(b'\\') => {}
             Some(_) => return Err(self.err("control character in string")),
         }
-        let mut buf = std::mem::take(&mut self.out.decoded);
-        let from = buf.len();
-        let result = self.decode_rest(start, &mut buf);
-        let to = buf.len();
-        self.out.decoded = buf;
-        result.map(|()| (Kind::Decoded, from, to))
+        let mut buf = std::mem::take(into(self.out));
+        let result = self.read_escaped(start, &mut buf);
+        *into(self.out) = buf;
+        result
     }
 
-    /// An object key: borrowed when it has no escapes, else decoded into `key`.
+    /// The rest of [`Reader::read_string`] for a string with escapes, kept out of line.
+    #[cold]
+    fn read_escaped(&mut self, start: usize, buf: &mut Vec<u8>) -> Result<(Kind, usize, usize)> {
+        let from = buf.len();
+        self.decode_rest(start, buf)?;
+        Ok((Kind::Decoded, from, buf.len()))
+    }
+
+    /// A string leaf, decoded (when it must be) after the event's other decoded strings.
+    fn string_value(&mut self) -> Result<(Kind, usize, usize)> {
+        self.read_string(|scan| &mut scan.decoded)
+    }
+
+    /// An object key, decoded (when it must be) into the key buffer, which holds one key.
     fn string_value_into_key(&mut self) -> Result<(Kind, usize, usize)> {
-        let start = self.pos + 1;
-        self.pos = start;
-        match self.plain_run()? {
-            Some(b'"') => {
-                let end = self.pos;
-                self.pos += 1;
-                return Ok((Kind::Str, start, end));
-            }
-            None => return Err(self.err("unterminated string")),
-            Some(b'\\') => {}
-            Some(_) => return Err(self.err("control character in string")),
-        }
-        let mut buf = std::mem::take(&mut self.out.key);
-        buf.clear();
-        let result = self.decode_rest(start, &mut buf);
-        self.out.key = buf;
-        result.map(|()| (Kind::Decoded, 0, 0))
+        self.out.key.clear();
+        self.read_string(|scan| &mut scan.key)
     }
 
     /// Decodes from `start` (the string's first byte) up to the closing quote; `pos` is at the
@@ -839,50 +815,16 @@ impl Reader<'_, '_, '_> {
         }
     }
 
-    fn hex4(&mut self) -> Result<u32> {
-        let digits = self.bytes.get(self.pos..self.pos + 4).ok_or_else(|| self.err("truncated \\u escape"))?;
-        let mut v = 0u32;
-        for &d in digits {
-            let nibble = (d as char).to_digit(16).ok_or_else(|| self.err("invalid \\u escape"))?;
-            v = v * 16 + nibble;
-        }
-        self.pos += 4;
-        Ok(v)
-    }
-
     /// One escape sequence at `pos` (a backslash), written to `buf` when given.
     fn escape(&mut self, buf: Option<&mut Vec<u8>>) -> Result<()> {
-        self.pos += 1;
-        let Some(e) = self.peek() else { return Err(self.err("unterminated escape")) };
-        self.pos += 1;
-        let c = match e {
-            b'"' => '"',
-            b'\\' => '\\',
-            b'/' => '/',
-            b'b' => '\u{8}',
-            b'f' => '\u{c}',
-            b'n' => '\n',
-            b'r' => '\r',
-            b't' => '\t',
-            b'u' => {
-                let hi = self.hex4()?;
-                let c = if (0xd800..0xdc00).contains(&hi) {
-                    if self.bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                        return Err(self.err("lone surrogate in \\u escape"));
-                    }
-                    self.pos += 2;
-                    let lo = self.hex4()?;
-                    if !(0xdc00..0xe000).contains(&lo) {
-                        return Err(self.err("invalid surrogate pair"));
-                    }
-                    char::from_u32(0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00))
-                } else {
-                    char::from_u32(hi)
-                };
-                c.ok_or_else(|| self.err("invalid \\u escape"))?
+        let (c, next) = match crate::json::escape_at(self.bytes, self.pos + 1) {
+            Ok(decoded) => decoded,
+            Err((at, message)) => {
+                self.pos = at;
+                return Err(self.err(message));
             }
-            _ => return Err(self.err("invalid escape")),
         };
+        self.pos = next;
         if let Some(buf) = buf {
             let mut utf8 = [0u8; 4];
             buf.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
