@@ -533,7 +533,15 @@ impl EventBus {
                     }),
                 },
                 Some(LocalTarget::File(path)) => append_line(path, input),
-                Some(LocalTarget::Http(url)) => self.http.call(url, target, input, event_id),
+                Some(LocalTarget::Http(url)) => {
+                    let outcome = self.http.call(url, target, input, event_id);
+                    // CloudWatch counts a rule as throttled when its target had to wait.
+                    let waited = self.http.take_throttled();
+                    if waited > 0 {
+                        counters.add(&format!("{bus}/{rule}"), "ThrottledRules", waited as i64);
+                    }
+                    outcome
+                }
                 None => handler.deliver(&delivery, &tx),
             };
             counters.add_duration(&scope, started.elapsed());

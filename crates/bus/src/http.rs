@@ -14,6 +14,8 @@ use crate::model::{HttpParameters, Target};
 pub(crate) struct HttpClient {
     agents: HashMap<u64, ureq::Agent>,
     next_call: HashMap<String, Instant>,
+    /// Calls that had to wait for their target's rate limit, since last taken.
+    throttled: u64,
 }
 
 impl HttpClient {
@@ -28,6 +30,11 @@ impl HttpClient {
         })
     }
 
+    /// How many calls waited for a rate limit since the last time this was asked.
+    pub(crate) fn take_throttled(&mut self) -> u64 {
+        std::mem::take(&mut self.throttled)
+    }
+
     /// Calls `url` with `body`, waiting first if the target's rate limit requires.
     pub(crate) fn call(&mut self, url: &str, target: &Target, body: &str, event_id: &str) -> Result<(), DeliveryError> {
         let defaults = HttpParameters::default();
@@ -36,7 +43,10 @@ impl HttpClient {
             let key = format!("{}/{}", target.id, url);
             let now = Instant::now();
             let at = self.next_call.get(&key).copied().unwrap_or(now).max(now);
-            std::thread::sleep(at - now);
+            if at > now {
+                self.throttled += 1;
+                std::thread::sleep(at - now);
+            }
             self.next_call.insert(key, at + Duration::from_secs_f64(1.0 / rate));
         }
         let agent = self.agent(Duration::from_secs_f64(params.timeout_seconds.clamp(0.001, 300.0)));

@@ -565,3 +565,25 @@ fn archives_keep_events_and_replays_resend_a_time_window() {
     assert_eq!(bus.pending().unwrap(), 1 + 3);
     assert_eq!(bus.replay("x", "nope", 0.0, 1.0, None).unwrap_err().code(), "ResourceNotFoundException");
 }
+
+#[test]
+fn rate_limited_http_targets_wait_and_count_throttled_rules() {
+    let (url, seen) = http_server(200);
+    let mut bus = guide_bus(":memory:".as_ref());
+    bus.put_targets(
+        BUS,
+        "twilio-call-completed",
+        &[Target {
+            arn: url,
+            http: Some(bus::HttpParameters { rate_limit_per_second: Some(20.0), ..Default::default() }),
+            ..target("process-call-completed", 0, None)
+        }],
+    )
+    .unwrap();
+    bus.put_events(&vec![entry("call.completed", "{}"); 5]).unwrap();
+    deliver_until_empty(&mut bus);
+    assert_eq!(seen.lock().unwrap().len(), 5);
+    // The first call goes at once; each of the other four waited for the limit.
+    let metrics = bus.metrics().unwrap();
+    assert!(metrics.contains(&(format!("{BUS}/twilio-call-completed"), "ThrottledRules".into(), 4)), "{metrics:?}");
+}
