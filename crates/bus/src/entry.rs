@@ -102,19 +102,45 @@ pub(crate) struct Envelope<'a> {
 
 impl Envelope<'_> {
     pub(crate) fn to_json(&self) -> String {
-        let string = |s: &str| serde_json::to_string(s).expect("strings serialise");
-        let resources = serde_json::to_string(self.resources).expect("strings serialise");
-        format!(
-            r#"{{"version":"0","id":{},"detail-type":{},"source":{},"account":{},"time":{},"region":{},"resources":{},"detail":{}}}"#,
-            string(self.id),
-            string(self.detail_type),
-            string(self.source),
-            string(self.account),
-            string(self.time),
-            string(self.region),
-            resources,
-            self.detail.trim(),
-        )
+        let detail = self.detail.trim();
+        let mut out = String::with_capacity(192 + detail.len() + self.detail_type.len() + self.source.len());
+        out.push_str(r#"{"version":"0","id":"#);
+        push_json_string(&mut out, self.id);
+        for (key, value) in [
+            ("detail-type", self.detail_type),
+            ("source", self.source),
+            ("account", self.account),
+            ("time", self.time),
+            ("region", self.region),
+        ] {
+            out.push_str(",\"");
+            out.push_str(key);
+            out.push_str("\":");
+            push_json_string(&mut out, value);
+        }
+        out.push_str(r#","resources":["#);
+        for (i, r) in self.resources.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_string(&mut out, r);
+        }
+        out.push_str(r#"],"detail":"#);
+        out.push_str(detail);
+        out.push('}');
+        out
+    }
+}
+
+/// Appends `s` as a JSON string: as it is between quotes when nothing needs escaping (the
+/// usual case), through serde_json otherwise.
+fn push_json_string(out: &mut String, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        out.push_str(&serde_json::to_string(s).expect("strings serialise"));
     }
 }
 
@@ -144,6 +170,26 @@ mod tests {
         assert_eq!(e.bus_name(), "twilio-call-events");
         e.event_bus_name = Some("arn:aws:events:us-east-1:123456789012:event-bus/twilio-call-events".into());
         assert_eq!(e.bus_name(), "twilio-call-events");
+    }
+
+    #[test]
+    fn envelopes_are_json_with_escaped_fields_and_the_detail_verbatim() {
+        let resources = ["arn:a".to_string(), "q\"uote".to_string()];
+        let e = Envelope {
+            id: "i",
+            detail_type: "a \"b\"\n",
+            source: "s",
+            account: "1",
+            time: "t",
+            region: "r",
+            resources: &resources,
+            detail: r#" {"x": 1.50} "#,
+        }
+        .to_json();
+        let v: serde_json::Value = serde_json::from_str(&e).unwrap();
+        assert_eq!(v["detail-type"], "a \"b\"\n");
+        assert_eq!(v["resources"][1], "q\"uote");
+        assert!(e.ends_with(r#""detail":{"x": 1.50}}"#), "{e}");
     }
 
     #[test]

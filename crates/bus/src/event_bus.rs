@@ -519,7 +519,21 @@ impl EventBus {
                     Some(compiled) => {
                         let arrival = Arrival::New { event_time: now };
                         let scratch = &mut self.scratch;
-                        log_and_route(&tx, other, compiled, event_id, envelope, now, arrival, scratch, &mut counters)
+                        RouteStatements::new(&tx)
+                            .and_then(|mut st| {
+                                log_and_route(
+                                    &tx,
+                                    &mut st,
+                                    other,
+                                    compiled,
+                                    event_id,
+                                    envelope,
+                                    now,
+                                    arrival,
+                                    scratch,
+                                    &mut counters,
+                                )
+                            })
                             .map_err(|e| DeliveryError {
                                 code: "InternalFailure".into(),
                                 message: e.to_string(),
@@ -656,12 +670,15 @@ impl EventBus {
         let now = now();
         let mut counters = Counters::default();
         let marker = format!(",\"replay-name\":{}}}", serde_json::to_string(name).expect("strings serialise"));
+        let mut statements = RouteStatements::new(&tx)?;
         for (id, envelope) in &events {
             // The envelope is a JSON object written by this bus: add the member before its end.
             let replayed = format!("{}{marker}", envelope.trim_end().strip_suffix('}').unwrap_or(envelope));
             let arrival = Arrival::Replay { rules };
-            log_and_route(&tx, &bus, compiled, id, &replayed, now, arrival, &mut self.scratch, &mut counters)?;
+            let scratch = &mut self.scratch;
+            log_and_route(&tx, &mut statements, &bus, compiled, id, &replayed, now, arrival, scratch, &mut counters)?;
         }
+        drop(statements);
         counters.flush(&tx)?;
         tx.commit()?;
         Ok(events.len() as u64)
@@ -979,6 +996,7 @@ fn put_in(
     now: f64,
 ) -> Result<Vec<PutEventsResultEntry>, BusError> {
     let mut counters = Counters::default();
+    let mut statements = RouteStatements::new(tx)?;
     let mut results = Vec::with_capacity(entries.len());
     for entry in entries {
         let (Some(source), Some(detail_type), Some(detail)) = (&entry.source, &entry.detail_type, &entry.detail) else {
@@ -1028,11 +1046,32 @@ fn put_in(
         }
         .to_json();
         let arrival = Arrival::New { event_time: entry.time.unwrap_or(now) };
-        log_and_route(tx, bus, compiled, &id, &envelope, now, arrival, scratch, &mut counters)?;
+        log_and_route(tx, &mut statements, bus, compiled, &id, &envelope, now, arrival, scratch, &mut counters)?;
         results.push(PutEventsResultEntry::accepted(id));
     }
     counters.flush(tx)?;
     Ok(results)
+}
+
+/// The statements routing runs for every event, prepared once per batch.
+struct RouteStatements<'t> {
+    event: rusqlite::CachedStatement<'t>,
+    delivery: rusqlite::CachedStatement<'t>,
+    archive: rusqlite::CachedStatement<'t>,
+}
+
+impl<'t> RouteStatements<'t> {
+    fn new(tx: &'t Transaction<'_>) -> Result<RouteStatements<'t>, BusError> {
+        Ok(RouteStatements {
+            event: tx
+                .prepare_cached("INSERT INTO events (event_id, bus, ingested_at, envelope) VALUES (?1, ?2, ?3, ?4)")?,
+            delivery: tx.prepare_cached(
+                "INSERT INTO deliveries (event_seq, bus, rule, target, due_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+            archive: tx
+                .prepare_cached("INSERT INTO archive_events (archive, event_seq, event_time) VALUES (?1, ?2, ?3)")?,
+        })
+    }
 }
 
 /// Writes one envelope to the event log of `bus`, enqueues a delivery for every target of
@@ -1040,6 +1079,7 @@ fn put_in(
 #[allow(clippy::too_many_arguments)] // the pieces of one routing step, all borrowed
 fn log_and_route(
     tx: &Transaction<'_>,
+    statements: &mut RouteStatements<'_>,
     bus: &str,
     compiled: &Routes,
     id: &str,
@@ -1049,12 +1089,9 @@ fn log_and_route(
     scratch: &mut Scratch,
     counters: &mut Counters,
 ) -> Result<(), BusError> {
-    tx.prepare_cached("INSERT INTO events (event_id, bus, ingested_at, envelope) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![id, bus, now, envelope])?;
+    statements.event.execute(params![id, bus, now, envelope])?;
     let seq = tx.last_insert_rowid();
     let matched = compiled.matcher.matches_with(envelope.as_bytes(), scratch)?;
-    let mut insert_delivery =
-        tx.prepare_cached("INSERT INTO deliveries (event_seq, bus, rule, target, due_at) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     let mut any = false;
     for &rule_index in matched {
         let (rule, target_ids) = &compiled.rules[rule_index as usize];
@@ -1066,21 +1103,19 @@ fn log_and_route(
         any = true;
         counters.add(&format!("{bus}/{rule}"), "TriggeredRules", 1);
         for target in target_ids {
-            insert_delivery.execute(params![seq, bus, rule, target, now])?;
+            statements.delivery.execute(params![seq, bus, rule, target, now])?;
         }
     }
     if any {
         counters.add(bus, "MatchedEvents", 1);
     }
     if let Arrival::New { event_time } = arrival {
-        let mut archive =
-            tx.prepare_cached("INSERT INTO archive_events (archive, event_seq, event_time) VALUES (?1, ?2, ?3)")?;
         for name in &compiled.archive_all {
-            archive.execute(params![name, seq, event_time])?;
+            statements.archive.execute(params![name, seq, event_time])?;
         }
         if !compiled.archive_matcher.is_empty() {
             for &a in compiled.archive_matcher.matches_with(envelope.as_bytes(), scratch)? {
-                archive.execute(params![compiled.archive_matcher.name(a), seq, event_time])?;
+                statements.archive.execute(params![compiled.archive_matcher.name(a), seq, event_time])?;
             }
         }
     }
