@@ -120,10 +120,13 @@ CREATE TABLE IF NOT EXISTS metrics (
 /// The file cannot be opened or is not a callsynth store.
 pub fn open(path: &Path) -> Result<Connection, BusError> {
     let conn = if path == Path::new(":memory:") { Connection::open_in_memory()? } else { Connection::open(path)? };
+    // Larger pages suit rows of a kilobyte or more (envelopes with transcripts); only takes
+    // effect on a new file.
+    conn.pragma_update(None, "page_size", 16384)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Bulk puts write many large rows: fewer, larger checkpoints and a 64 MiB page cache.
-    conn.pragma_update(None, "wal_autocheckpoint", 16384)?;
+    conn.pragma_update(None, "wal_autocheckpoint", 4096)?; // pages: 64 MiB
     conn.pragma_update(None, "cache_size", -65536)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
