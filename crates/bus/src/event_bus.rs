@@ -954,23 +954,33 @@ struct DueDelivery {
 
 /// Counter increments gathered in memory and written once per transaction.
 #[derive(Default)]
-struct Counters(HashMap<(String, std::borrow::Cow<'static, str>), i64>);
+struct Counters(HashMap<String, HashMap<&'static str, i64>>);
 
 /// Prefix of the handler-duration histogram counters: `DurationUs<2^k>` counts calls that took
 /// under 2^k µs (and at least 2^(k-1)).
 pub const DURATION_BUCKET: &str = "DurationUs";
 
+/// The histogram's counter names, `DurationUs2` … `DurationUs2^63`, made once.
+static BUCKET_NAMES: std::sync::LazyLock<Vec<String>> =
+    std::sync::LazyLock::new(|| (0..64).map(|k| format!("{DURATION_BUCKET}{}", 1u64 << k)).collect());
+
 impl Counters {
+    /// Adds to a counter; allocates only the first time a scope is seen in this batch.
     fn add(&mut self, scope: &str, name: &'static str, by: i64) {
-        *self.0.entry((scope.to_string(), name.into())).or_default() += by;
+        let names = match self.0.get_mut(scope) {
+            Some(names) => names,
+            None => self.0.entry(scope.to_string()).or_default(),
+        };
+        *names.entry(name).or_default() += by;
     }
 
     /// One handler call's duration into its power-of-two microsecond bucket.
     fn add_duration(&mut self, scope: &str, took: std::time::Duration) {
-        let micros = took.as_micros().max(1) as u64;
-        let bound = micros.next_power_of_two().max(2);
-        let bound = if bound == micros { bound * 2 } else { bound };
-        *self.0.entry((scope.to_string(), format!("{DURATION_BUCKET}{bound}").into())).or_default() += 1;
+        let micros = (took.as_micros().max(1)).min(1 << 62) as u64;
+        // The smallest power of two above `micros` (at least 2).
+        let k = (64 - micros.leading_zeros()).max(1) as usize;
+        let names: &'static Vec<String> = &BUCKET_NAMES;
+        self.add(scope, names[k].as_str(), 1);
     }
 
     fn flush(self, tx: &Transaction<'_>) -> Result<(), BusError> {
@@ -978,8 +988,10 @@ impl Counters {
             "INSERT INTO metrics (scope, name, value) VALUES (?1, ?2, ?3)
              ON CONFLICT (scope, name) DO UPDATE SET value = value + excluded.value",
         )?;
-        for ((scope, name), value) in self.0 {
-            stmt.execute(params![scope, name, value])?;
+        for (scope, names) in self.0 {
+            for (name, value) in names {
+                stmt.execute(params![scope, name, value])?;
+            }
         }
         Ok(())
     }
