@@ -976,7 +976,7 @@ impl Counters {
 
     /// One handler call's duration into its power-of-two microsecond bucket.
     fn add_duration(&mut self, scope: &str, took: std::time::Duration) {
-        let micros = (took.as_micros().max(1)).min(1 << 62) as u64;
+        let micros = took.as_micros().clamp(1, 1 << 62) as u64;
         // The smallest power of two above `micros` (at least 2).
         let k = (64 - micros.leading_zeros()).max(1) as usize;
         let names: &'static Vec<String> = &BUCKET_NAMES;
