@@ -5,6 +5,7 @@
 //! speaker-aware analytics (VADER sentiment, escalation, resolution, talk metrics) come next.
 #![deny(missing_docs)]
 
+pub mod eval;
 pub mod origin;
 pub mod scores;
 

@@ -4,6 +4,7 @@
 //! testing lives in a library or is reachable through the integration tests in `tests/it`.
 
 mod builtins;
+mod cmd_eval;
 mod cmd_generate;
 mod cmd_pattern;
 mod cmd_personas;
@@ -58,6 +59,9 @@ enum Command {
     /// Generate calls: transcripts, ground truth and their Twilio events as NDJSON.
     #[command(after_long_help = cmd_generate::EXAMPLES)]
     Generate(Box<cmd_generate::GenerateArgs>),
+    /// Score transcript analytics against a dataset's ground truth (so far: the origin
+    /// template's keyword analyser, the baseline).
+    Eval(cmd_eval::EvalArgs),
     /// List or validate customer and agent personas.
     #[command(subcommand)]
     Personas(cmd_personas::PersonasCommand),
@@ -88,6 +92,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => cmd_store::replay(args),
         Command::Generate(args) => cmd_generate::run(*args),
         Command::Personas(cmd) => cmd_personas::run(cmd),
+        Command::Eval(args) => cmd_eval::run(&args),
         Command::Pattern(cmd) => cmd_pattern::run(cmd),
     };
     match result {

@@ -3,6 +3,7 @@
 mod bad_input;
 mod catalog;
 mod determinism;
+mod eval_cli;
 mod events;
 mod pattern_cli;
 mod personas_cli;
