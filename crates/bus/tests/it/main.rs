@@ -575,7 +575,8 @@ fn rate_limited_http_targets_wait_and_count_throttled_rules() {
         "twilio-call-completed",
         &[Target {
             arn: url,
-            http: Some(bus::HttpParameters { rate_limit_per_second: Some(20.0), ..Default::default() }),
+            // 2 per second: each call after the first waits ~0.5 s, far longer than a loopback call.
+            http: Some(bus::HttpParameters { rate_limit_per_second: Some(2.0), ..Default::default() }),
             ..target("process-call-completed", 0, None)
         }],
     )
