@@ -455,12 +455,7 @@ impl Reader<'_, '_, '_> {
     /// An array no pattern looks into. Numbers, the common element, are measured by a pure
     /// function over a local index, so the loop runs in registers.
     fn skip_array(&mut self, depth: usize) -> Result<()> {
-        let b = self.bytes;
-        let mut i = skip_ws(b, self.pos + 1);
-        if b.get(i) == Some(&b']') {
-            self.pos = i + 1;
-            return Ok(());
-        }
+        let Some(mut i) = self.open(b']') else { return Ok(()) };
         loop {
             i = self.skip_element(i, depth)?;
             match self.next_member(i, b']', "expected ',' or ']'")? {
@@ -496,6 +491,36 @@ impl Reader<'_, '_, '_> {
         }
     }
 
+    /// Just after an opening bracket at `pos`: `None` (with `pos` past it) when `close` follows
+    /// at once, otherwise the index of the first member or element.
+    #[inline(always)]
+    fn open(&mut self, close: u8) -> Option<usize> {
+        let i = skip_ws(self.bytes, self.pos + 1);
+        if self.bytes.get(i) == Some(&close) {
+            self.pos = i + 1;
+            return None;
+        }
+        Some(i)
+    }
+
+    /// Checks that an object key starts at `i`, leaving `pos` there.
+    #[inline(always)]
+    fn expect_key(&mut self, i: usize) -> Result<()> {
+        self.pos = i;
+        if self.bytes.get(i) == Some(&b'"') { Ok(()) } else { Err(self.err("expected a string key")) }
+    }
+
+    /// After a key ending at `pos`: the colon, and the index of the value after it.
+    #[inline(always)]
+    fn after_colon(&mut self) -> Result<usize> {
+        let i = skip_ws(self.bytes, self.pos);
+        if self.bytes.get(i) != Some(&b':') {
+            self.pos = i;
+            return Err(self.err("expected ':'"));
+        }
+        Ok(skip_ws(self.bytes, i + 1))
+    }
+
     /// After a member or element at `i`: `Some(index of the next one)` after a comma, `None`
     /// after the `close` byte (with `pos` past it), an error otherwise.
     #[inline(always)]
@@ -517,24 +542,11 @@ impl Reader<'_, '_, '_> {
 
     /// An object no pattern looks into, on a local index like [`Reader::skip_array`].
     fn skip_object(&mut self, depth: usize) -> Result<()> {
-        let b = self.bytes;
-        let mut i = skip_ws(b, self.pos + 1);
-        if b.get(i) == Some(&b'}') {
-            self.pos = i + 1;
-            return Ok(());
-        }
+        let Some(mut i) = self.open(b'}') else { return Ok(()) };
         loop {
-            self.pos = i;
-            if b.get(i) != Some(&b'"') {
-                return Err(self.err("expected a string key"));
-            }
+            self.expect_key(i)?;
             self.skip_string()?;
-            i = skip_ws(b, self.pos);
-            if b.get(i) != Some(&b':') {
-                self.pos = i;
-                return Err(self.err("expected ':'"));
-            }
-            i = skip_ws(b, i + 1);
+            i = self.after_colon()?;
             i = self.skip_element(i, depth)?;
             match self.next_member(i, b'}', "expected ',' or '}'")? {
                 Some(next) => i = next,
@@ -545,25 +557,13 @@ impl Reader<'_, '_, '_> {
 
     fn object(&mut self, node: u32, depth: usize) -> Result<()> {
         let b = self.bytes;
-        let mut i = skip_ws(b, self.pos + 1);
-        if b.get(i) == Some(&b'}') {
-            self.pos = i + 1;
-            return Ok(());
-        }
+        let Some(mut i) = self.open(b'}') else { return Ok(()) };
         loop {
-            self.pos = i;
-            if b.get(i) != Some(&b'"') {
-                return Err(self.err("expected a string key"));
-            }
+            self.expect_key(i)?;
             let (kind, start, end) = self.string_value_into_key()?;
             let key: &[u8] = if kind == Kind::Decoded { &self.out.key } else { &b[start..end] };
             let child = self.paths.step(node, key);
-            i = skip_ws(b, self.pos);
-            if b.get(i) != Some(&b':') {
-                self.pos = i;
-                return Err(self.err("expected ':'"));
-            }
-            i = skip_ws(b, i + 1);
+            i = self.after_colon()?;
             i = match child {
                 None => self.skip_element(i, depth)?,
                 Some(_) => {
