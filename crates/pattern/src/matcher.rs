@@ -158,6 +158,10 @@ pub struct Scratch {
     matched: Vec<u32>,
     folded: String,
     choices: Vec<Vec<u32>>,
+    /// The satisfied slots of the branch being checked for consistency.
+    hit_slots: Vec<SlotId>,
+    /// The leaves picked so far while backtracking.
+    chosen: Vec<u32>,
 }
 
 impl Scratch {
@@ -343,9 +347,9 @@ impl Matcher {
             return true;
         }
         // Collect, per satisfied slot, the leaves that satisfy it.
-        let Scratch { scan, hits, choices, slot_stamp, .. } = scratch;
-        let lists: Vec<SlotId> =
-            branch.slots.iter().copied().filter(|&s| slot_stamp[s as usize] == generation).collect();
+        let Scratch { scan, hits, choices, slot_stamp, hit_slots: lists, chosen, .. } = scratch;
+        lists.clear();
+        lists.extend(branch.slots.iter().copied().filter(|&s| slot_stamp[s as usize] == generation));
         if choices.len() < lists.len() {
             choices.resize_with(lists.len(), Vec::new);
         }
@@ -357,7 +361,7 @@ impl Matcher {
             }
         }
         choices.sort_by_key(Vec::len);
-        consistent_choice(choices, scan)
+        consistent_choice(choices, scan, chosen)
     }
 }
 
@@ -370,12 +374,12 @@ const BACKTRACK_LIMIT: usize = 256;
 /// Few combinations: plain backtracking. Many (large arrays): grouping by array element, which
 /// is linear in the leaves — trying combinations would be quadratic or worse on events with
 /// thousands of elements that each satisfy only part of a branch.
-fn consistent_choice(choices: &[Vec<u32>], scan: &Scan) -> bool {
+fn consistent_choice(choices: &[Vec<u32>], scan: &Scan, chosen: &mut Vec<u32>) -> bool {
     let combinations =
         choices.iter().try_fold(1usize, |product, list| product.checked_mul(list.len())).unwrap_or(usize::MAX);
     if combinations <= BACKTRACK_LIMIT {
-        let mut chosen = Vec::with_capacity(choices.len());
-        return pick_consistent(0, choices, scan, &mut chosen);
+        chosen.clear();
+        return pick_consistent(0, choices, scan, chosen);
     }
     let lists: Vec<&[u32]> = choices.iter().map(Vec::as_slice).collect();
     grouped_choice(&lists, 0, scan)
