@@ -90,7 +90,8 @@ pub struct EventBus {
     location: Location,
     limits: Limits,
     routes: HashMap<String, Routes>,
-    targets: HashMap<(String, String, String), Target>,
+    /// Targets by `bus/rule/id` (the scope their counters use), with their input shape compiled.
+    targets: HashMap<String, LoadedTarget>,
     scratch: Scratch,
     http: crate::http::HttpClient,
 }
@@ -154,7 +155,7 @@ impl EventBus {
             )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
-                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?),
+                    (r.get::<_, String>(0)?, r.get::<_, String>(1)?),
                     Target {
                         id: r.get(2)?,
                         arn: r.get(3)?,
@@ -171,8 +172,9 @@ impl EventBus {
                 ))
             })?;
             for row in rows {
-                let (key, target) = row?;
-                targets.insert(key, target);
+                let ((bus, rule), target) = row?;
+                let shape = Shape::of(&target.input)?;
+                targets.insert(format!("{bus}/{rule}/{}", target.id), LoadedTarget { bus, rule, target, shape });
             }
             let mut stmt =
                 self.conn.prepare("SELECT bus, name, pattern FROM rules WHERE state = 'ENABLED' ORDER BY bus, name")?;
@@ -182,8 +184,11 @@ impl EventBus {
                 let (bus, rule, text) = row?;
                 let compiled = routes.entry(bus.clone()).or_default();
                 compiled.matcher.add(&rule, &text)?;
-                let mut ids: Vec<String> =
-                    targets.keys().filter(|(b, r, _)| *b == bus && *r == rule).map(|(_, _, id)| id.clone()).collect();
+                let mut ids: Vec<String> = targets
+                    .values()
+                    .filter(|t: &&LoadedTarget| t.bus == bus && t.rule == rule)
+                    .map(|t| t.target.id.clone())
+                    .collect();
                 ids.sort();
                 compiled.rules.push((rule, ids));
             }
@@ -490,7 +495,7 @@ impl EventBus {
             let (id, attempts, ingested_at) = (*id, *attempts, *ingested_at);
             let scope = format!("{bus}/{rule}/{target_id}");
             let rule_arn = self.location.rule_arn(bus, rule);
-            let Some(target) = self.targets.get(&(bus.clone(), rule.clone(), target_id.clone())) else {
+            let Some(LoadedTarget { target, shape, .. }) = self.targets.get(&scope) else {
                 // The target was removed after the event was accepted.
                 let why = ("TargetNotFound", "The target no longer exists.");
                 dead_letter(&tx, &d, None, &rule_arn, "", attempts, why, now)?;
@@ -499,11 +504,11 @@ impl EventBus {
                 continue;
             };
             let transformed;
-            let input = match &target.input {
-                TargetInput::Event => envelope.as_str(),
-                TargetInput::Constant(text) => text.as_str(),
-                other => {
-                    transformed = transform_input(other, envelope, &rule_arn, rule, ingested_at);
+            let input = match (shape, &target.input) {
+                (Shape::Whole, _) => envelope.as_str(),
+                (Shape::Constant, TargetInput::Constant(text)) => text.as_str(),
+                _ => {
+                    transformed = shape.apply(envelope, &rule_arn, rule, ingested_at);
                     transformed.as_str()
                 }
             };
@@ -869,21 +874,42 @@ pub struct DeadLetter {
     pub failed_at: f64,
 }
 
-/// The input of an `InputPath` or `InputTransformer` target (checked when it was put).
-fn transform_input(input: &TargetInput, envelope: &str, rule_arn: &str, rule: &str, ingested_at: f64) -> String {
-    let Ok(event) = serde_json::from_str::<serde_json::Value>(envelope) else { return envelope.to_string() };
-    match input {
-        TargetInput::Path(path) => JsonPath::parse(path)
-            .ok()
-            .and_then(|p| p.select(&event))
-            .map_or_else(|| "null".to_string(), |v| v.to_string()),
-        TargetInput::Transformer { paths, template } => match Transformer::new(paths, template) {
-            Ok(t) => {
+/// A target as delivery uses it: where it hangs, and its input shape compiled once.
+struct LoadedTarget {
+    bus: String,
+    rule: String,
+    target: Target,
+    shape: Shape,
+}
+
+/// What a target receives, compiled from its [`TargetInput`].
+enum Shape {
+    Whole,
+    Constant,
+    Path(JsonPath),
+    Transformer(Transformer),
+}
+
+impl Shape {
+    fn of(input: &TargetInput) -> Result<Shape, BusError> {
+        Ok(match input {
+            TargetInput::Event => Shape::Whole,
+            TargetInput::Constant(_) => Shape::Constant,
+            TargetInput::Path(path) => Shape::Path(JsonPath::parse(path)?),
+            TargetInput::Transformer { paths, template } => Shape::Transformer(Transformer::new(paths, template)?),
+        })
+    }
+
+    /// The input of an `InputPath` or `InputTransformer` target for one envelope.
+    fn apply(&self, envelope: &str, rule_arn: &str, rule: &str, ingested_at: f64) -> String {
+        let Ok(event) = serde_json::from_str::<serde_json::Value>(envelope) else { return envelope.to_string() };
+        match self {
+            Shape::Path(path) => path.select(&event).map_or_else(|| "null".to_string(), |v| v.to_string()),
+            Shape::Transformer(t) => {
                 t.apply(&event, Context { rule_arn, rule_name: rule, ingestion_time: &envelope_time(ingested_at) })
             }
-            Err(_) => envelope.to_string(),
-        },
-        TargetInput::Event | TargetInput::Constant(_) => unreachable!("handled by the caller"),
+            Shape::Whole | Shape::Constant => envelope.to_string(),
+        }
     }
 }
 
