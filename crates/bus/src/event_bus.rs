@@ -365,12 +365,7 @@ impl EventBus {
     ///
     /// A request-level `ValidationException` (no entries, more than 10), or a store failure.
     pub fn put_events(&mut self, entries: &[PutEventsEntry]) -> Result<Vec<PutEventsResultEntry>, BusError> {
-        if entries.is_empty() || entries.len() > 10 {
-            return Err(BusError::Validation(format!(
-                "1 validation error detected: Value '[{} entries]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
-                entries.len()
-            )));
-        }
+        check_entry_count(entries)?;
         let tx = self.conn.transaction()?;
         let results = put_in(&tx, &self.routes, &self.location, &self.limits, &mut self.scratch, entries, now())?;
         tx.commit()?;
@@ -395,12 +390,7 @@ impl EventBus {
         let now = now();
         let mut all = Vec::with_capacity(requests.len());
         for entries in requests {
-            if entries.is_empty() || entries.len() > 10 {
-                return Err(BusError::Validation(format!(
-                    "1 validation error detected: Value '[{} entries]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
-                    entries.len()
-                )));
-            }
+            check_entry_count(entries)?;
             all.push(put_in(&tx, &self.routes, &self.location, &self.limits, &mut self.scratch, entries, now)?);
         }
         if let Some((key, value)) = checkpoint {
@@ -1021,6 +1011,17 @@ impl Counters {
         }
         Ok(())
     }
+}
+
+/// PutEvents takes 1 to 10 entries; anything else fails the whole request.
+fn check_entry_count(entries: &[PutEventsEntry]) -> Result<(), BusError> {
+    if entries.is_empty() || entries.len() > 10 {
+        return Err(BusError::Validation(format!(
+            "1 validation error detected: Value '[{} entries]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",
+            entries.len()
+        )));
+    }
+    Ok(())
 }
 
 /// The body of PutEvents inside an open transaction.
