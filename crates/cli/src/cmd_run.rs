@@ -226,8 +226,13 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Delivers to the built-in processors until the queue is empty, waiting out retry backoffs.
-/// Returns (delivered, dead-lettered).
+/// Delivers until the queue is empty or holds only retries due more than a couple of seconds
+/// from now (those stay queued; running again delivers them). Returns (delivered,
+/// dead-lettered).
+/// Retries due later than this are left in the store rather than waited for: a target that is
+/// down must not hold the command for the hours its retry policy allows.
+const RETRY_WAIT_LIMIT_SECONDS: f64 = 2.0;
+
 pub fn deliver_all(bus: &mut EventBus, quiet: bool) -> Result<(u64, u64)> {
     let delivering = bar(quiet, bus.pending()?, "delivering");
     let mut handler = Builtins;
@@ -239,8 +244,10 @@ pub fn deliver_all(bus: &mut EventBus, quiet: bool) -> Result<(u64, u64)> {
         delivering.inc(report.delivered + report.dead_lettered);
         if report == bus::DeliveryReport::default() {
             match bus.next_due()? {
-                None => break,
-                Some(due) => std::thread::sleep(Duration::from_secs_f64((due - bus::now()).clamp(0.01, 1.0))),
+                Some(due) if due - bus::now() <= RETRY_WAIT_LIMIT_SECONDS => {
+                    std::thread::sleep(Duration::from_secs_f64((due - bus::now()).clamp(0.01, 1.0)));
+                }
+                _ => break,
             }
         }
     }
@@ -313,6 +320,12 @@ pub fn store_report(bus: &EventBus, db: &str, dead_this_session: u64) -> Result<
     let dlq: i64 = conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |r| r.get(0))?;
     let pending = bus.pending()?;
     out.push(format!("  dead letters:   {dlq} ({dead_this_session} this session); deliveries waiting: {pending}"));
+    if pending > 0 {
+        out.push(
+            "  (waiting deliveries are retries in backoff; running the same command again with --resume delivers them)"
+                .into(),
+        );
+    }
     out.push(format!("  data:           {db} (tables calls, transcripts, events, deliveries, dead_letters, metrics)"));
     out.push("  try:".into());
     out.push(format!(

@@ -261,3 +261,23 @@ fn archived_events_can_be_replayed_to_chosen_rules() {
     let bad_time = callsynth(dir.path(), &["replay", "x", "--archive", "all", "--from", "yesterday"]);
     assert!(stderr(&bad_time).contains("--from \"yesterday\" is not an RFC 3339 timestamp"), "{}", stderr(&bad_time));
 }
+
+#[test]
+fn an_unreachable_http_target_does_not_hold_the_run() {
+    let dir = tempdir();
+    assert_ok(&callsynth(dir.path(), &["init"]));
+    // Port 9 (discard) on loopback: nothing listens, every attempt is refused and retried.
+    let config = std::fs::read_to_string(dir.path().join("callsynth.toml")).unwrap()
+        + "\n[[rules]]\nbus = \"twilio-call-events\"\nname = \"hook\"\n\
+           pattern = '{\"detail-type\": [\"com.twilio.voice.call.completed\"]}'\n\n[[rules.targets]]\nid = \"web\"\n\
+           arn = \"http://127.0.0.1:9/hook\"\n";
+    std::fs::write(dir.path().join("callsynth.toml"), config).unwrap();
+    let out = callsynth(dir.path(), &["run", "--calls", "5"]);
+    assert_ok(&out);
+    let text = stderr(&out);
+    assert!(text.contains("deliveries waiting: 5"), "{text}");
+    assert!(text.contains("running the same command again with --resume delivers them"), "{text}");
+    // Nothing was lost: the processors ran, and the web deliveries are still queued.
+    let c = counts(&dir.path().join("callsynth.db"));
+    assert_eq!((c.calls, c.pending, c.dead_letters), (5, 5, 0));
+}
