@@ -1,13 +1,24 @@
 //! Transcript analytics and customer scores, as pure functions.
 //!
-//! So far: the origin template's keyword analyser ([`origin`]), kept as the named baseline that
-//! `callsynth eval` will compare against, and its score formulas ([`scores`]). The
-//! speaker-aware analytics (VADER sentiment, escalation, resolution, talk metrics) come next.
+//! - [`vader`]: VADER sentiment, score for score with the Python package `vaderSentiment` 3.3.2.
+//! - [`transcript`]: speaker-labelled text into turns; talk metrics when turns have timings.
+//! - [`conversation`]: a customer's mood per turn, VADER adjusted for spoken customer service.
+//! - [`cues`]: clause-level phrase cues with negation, for what a turn does.
+//! - [`analysis`]: the speaker-aware analyser — per-turn sentiment, escalation, resolution,
+//!   scores — that `update-segment-profile` and `callsynth analyze` run.
+//! - [`origin`]: the origin template's keyword analyser, kept as the named baseline
+//!   `callsynth eval` compares against; [`scores`]: its formulas and callsynth's improved set.
+//! - [`eval`]: precision, recall, F1, confusion matrices, correlation.
 #![deny(missing_docs)]
 
+pub mod analysis;
+pub mod conversation;
+pub mod cues;
 pub mod eval;
 pub mod origin;
 pub mod scores;
+pub mod transcript;
+pub mod vader;
 
 /// A call's sentiment label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -4,9 +4,11 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use analytics::analysis::{CallContext, analyze};
 use analytics::eval::{Binary, Confusion, pearson};
 use analytics::origin::keyword_analytics;
 use analytics::scores::origin_scores;
+use analytics::transcript::parse_labelled;
 use analytics::{Resolution, Sentiment};
 use anyhow::{Context, Result};
 use clap::Args;
@@ -56,6 +58,13 @@ struct Score {
 }
 
 impl Score {
+    fn add(&mut self, truth: &Truth, escalated: bool, resolution: Resolution, sentiment: Sentiment, satisfaction: u8) {
+        self.escalation.add(escalated, truth.escalated);
+        self.resolution.add(truth_resolution(truth.outcome), resolution_index(resolution));
+        self.sentiment.add(truth_sentiment(truth.sentiment_label), sentiment_index(sentiment));
+        self.csat.push((f64::from(truth.csat), f64::from(satisfaction)));
+    }
+
     /// Macro F1 over the three true classes (an `unknown` answer is a miss for its call).
     fn resolution_f1(&self) -> f64 {
         (0..3).map(|i| self.resolution.binary(i).f1()).sum::<f64>() / 3.0
@@ -111,6 +120,7 @@ fn truth_sentiment(s: SentimentLabel) -> usize {
 pub fn run(args: &EvalArgs) -> Result<ExitCode> {
     let file =
         std::fs::File::open(&args.calls).with_context(|| format!("--calls {}: cannot read", args.calls.display()))?;
+    let mut ours = Score::default();
     let mut baseline = Score::default();
     let mut evaluated = 0u64;
     for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
@@ -127,25 +137,29 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         })?;
         let (Some(text), Some(truth)) = (record.transcription, record.truth) else { continue };
         evaluated += 1;
-        let a = keyword_analytics(&text.text);
-        baseline.escalation.add(a.escalation, truth.escalated);
-        baseline.resolution.add(truth_resolution(truth.outcome), resolution_index(a.resolution));
-        baseline.sentiment.add(truth_sentiment(truth.sentiment_label), sentiment_index(a.sentiment));
-        let scores = origin_scores(a.sentiment, a.resolution, a.escalation, a.word_count);
-        baseline.csat.push((f64::from(truth.csat), f64::from(scores.satisfaction_score)));
+        let a = analyze(&parse_labelled(&text.text), CallContext::default());
+        ours.add(&truth, a.escalation.is_some(), a.resolution, a.sentiment, a.scores.satisfaction_score);
+        let k = keyword_analytics(&text.text);
+        let scores = origin_scores(k.sentiment, k.resolution, k.escalation, k.word_count);
+        baseline.add(&truth, k.escalation, k.resolution, k.sentiment, scores.satisfaction_score);
     }
     if evaluated == 0 {
         anyhow::bail!("--calls {}: no talked calls with ground truth to evaluate", args.calls.display());
     }
+    let (ours, baseline) = (ours.json(), baseline.json());
     if args.json {
-        let out = serde_json::json!({"calls": evaluated, "analyzers": {"origin_keywords": baseline.json()}});
+        // callsynth's own figures at the top level; both analysers side by side under `analyzers`.
+        let mut out = serde_json::json!({"calls": evaluated});
+        for key in ["escalation_f1", "resolution_f1", "sentiment_accuracy", "csat_satisfaction_correlation"] {
+            out[key] = ours[key].clone();
+        }
+        out["analyzers"] = serde_json::json!({"callsynth": ours, "origin_keywords": baseline});
         println!("{out}");
         return Ok(ExitCode::SUCCESS);
     }
-    let j = baseline.json();
-    let pct = |key: &str| j[key].as_f64().map_or("-".into(), |v| format!("{:.3}", v));
+    let cell = |j: &serde_json::Value, key: &str| j[key].as_f64().map_or("-".into(), |v| format!("{:.3}", v));
     println!("{evaluated} talked calls with ground truth\n");
-    println!("{:<34}{:>16}", "", "origin keywords");
+    println!("{:<34}{:>12}{:>18}", "", "callsynth", "origin keywords");
     for (label, key) in [
         ("escalation precision", "escalation_precision"),
         ("escalation recall", "escalation_recall"),
@@ -154,17 +168,29 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         ("sentiment accuracy", "sentiment_accuracy"),
         ("CSAT ~ satisfaction_score (r)", "csat_satisfaction_correlation"),
     ] {
-        println!("{label:<34}{:>16}", pct(key));
+        println!("{label:<34}{:>12}{:>18}", cell(&ours, key), cell(&baseline, key));
     }
-    println!("\nresolution (rows: truth, columns: origin keywords' answer)");
-    println!("{:<20}{}", "", RESOLUTION_LABELS.iter().map(|l| format!("{l:>20}")).collect::<String>());
-    for (i, row) in baseline.resolution.counts.iter().take(3).enumerate() {
-        println!("{:<20}{}", RESOLUTION_LABELS[i], row.iter().map(|n| format!("{n:>20}")).collect::<String>());
-    }
-    println!("\nsentiment (rows: truth, columns: origin keywords' answer)");
-    println!("{:<20}{}", "", SENTIMENT_LABELS.iter().map(|l| format!("{l:>12}")).collect::<String>());
-    for (i, row) in baseline.sentiment.counts.iter().enumerate() {
-        println!("{:<20}{}", SENTIMENT_LABELS[i], row.iter().map(|n| format!("{n:>12}")).collect::<String>());
+    for (name, j) in [("callsynth", &ours), ("origin keywords", &baseline)] {
+        println!("\nresolution (rows: truth, columns: {name}'s answer)");
+        println!("{:<20}{}", "", RESOLUTION_LABELS.iter().map(|l| format!("{l:>20}")).collect::<String>());
+        for (i, label) in RESOLUTION_LABELS.iter().take(3).enumerate() {
+            println!(
+                "{label:<20}{}",
+                (0..4)
+                    .map(|k| format!("{:>20}", j["resolution_confusion"][i][k].as_u64().unwrap_or(0)))
+                    .collect::<String>()
+            );
+        }
+        println!("\nsentiment (rows: truth, columns: {name}'s answer)");
+        println!("{:<20}{}", "", SENTIMENT_LABELS.iter().map(|l| format!("{l:>12}")).collect::<String>());
+        for (i, label) in SENTIMENT_LABELS.iter().enumerate() {
+            println!(
+                "{label:<20}{}",
+                (0..3)
+                    .map(|k| format!("{:>12}", j["sentiment_confusion"][i][k].as_u64().unwrap_or(0)))
+                    .collect::<String>()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,246 @@
+//! Phrase cues read clause by clause, with negation: what a turn *does* (demands a manager,
+//! announces a transfer, commits to a fix, accepts or refuses it), as opposed to the words it
+//! happens to contain.
+//!
+//! Text is lower-cased, curly apostrophes straightened, split into clauses at punctuation and at
+//! "but", and each clause into words. A cue is a short word sequence (`*` matches any one word);
+//! it is negated when a negator stands in the same clause within a few words before it, so "I
+//! don't need a manager" is not a request for one. Common speech-recognition splits ("super
+//! visor", "manage her") are joined back first, so noisy transcripts read the same.
+
+/// One clause's words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    words: Vec<String>,
+    /// The clause ended in a question mark.
+    pub question: bool,
+}
+
+/// Words that negate a cue that follows them in the same clause.
+const NEGATORS: [&str; 22] = [
+    "not",
+    "no",
+    "never",
+    "don't",
+    "dont",
+    "doesn't",
+    "didn't",
+    "won't",
+    "wouldn't",
+    "without",
+    "nor",
+    "neither",
+    "isn't",
+    "aren't",
+    "needn't",
+    "shouldn't",
+    "can't",
+    "cannot",
+    "couldn't",
+    "nothing",
+    "nobody",
+    "wasn't",
+];
+
+/// How many words before a cue a negator still applies to it ("I don't need to speak to a
+/// manager": seven).
+const NEGATION_REACH: usize = 8;
+
+/// Hesitations that carry no meaning; dropped with the comma that usually follows them, so
+/// "I'd like to speak, uh, with a supervisor" stays one clause.
+const FILLERS: [&str; 6] = ["um", "uh", "er", "erm", "uhm", "hmm"];
+
+/// Short words speech recognisers insert on noise.
+const INSERTIONS: [&str; 9] = ["the", "a", "and", "uh", "it", "that", "in", "of", "so"];
+
+/// Speech-recognition splits joined back before matching.
+const REPAIRS: [(&str, &str, &str); 5] = [
+    ("super", "visor", "supervisor"),
+    ("manage", "her", "manager"),
+    ("a", "count", "account"),
+    ("re-fund", "", "refund"),
+    ("broke", "in", "broken"),
+];
+
+impl Clause {
+    /// The clause's words.
+    pub fn words(&self) -> &[String] {
+        &self.words
+    }
+
+    /// Where `cue` (words separated by spaces, `*` for any word) starts, if it occurs. One
+    /// short word that recognisers insert on noise ("someone higher *it* up") may stand between
+    /// two of the cue's words.
+    pub fn find(&self, cue: &str) -> Option<usize> {
+        let cue: Vec<&str> = cue.split(' ').collect();
+        (0..self.words.len()).find(|&i| self.matches_at(i, &cue))
+    }
+
+    fn matches_at(&self, start: usize, cue: &[&str]) -> bool {
+        let word_is = |at: usize, c: &str| self.words.get(at).is_some_and(|w| c == "*" || w == c);
+        let mut at = start;
+        for (k, c) in cue.iter().enumerate() {
+            if word_is(at, c) {
+                at += 1;
+            } else if k > 0
+                && self.words.get(at).is_some_and(|w| INSERTIONS.contains(&w.as_str()))
+                && word_is(at + 1, c)
+            {
+                at += 2;
+            } else {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Whether a negator stands within reach before position `at`.
+    pub fn negated_at(&self, at: usize) -> bool {
+        let from = at.saturating_sub(NEGATION_REACH);
+        self.words[from..at].iter().any(|w| NEGATORS.contains(&w.as_str()) || w.ends_with("n't"))
+    }
+
+    /// The first of `cues` that occurs and is not negated.
+    pub fn affirms(&self, cues: &[&str]) -> Option<usize> {
+        cues.iter().filter_map(|c| self.find(c)).find(|&at| !self.negated_at(at))
+    }
+
+    /// Whether any of `cues` occurs, negated or not.
+    pub fn mentions(&self, cues: &[&str]) -> bool {
+        cues.iter().any(|c| self.find(c).is_some())
+    }
+
+    /// Whether any word is one of `words`.
+    pub fn has_word(&self, words: &[&str]) -> bool {
+        self.words.iter().any(|w| words.contains(&w.as_str()))
+    }
+}
+
+/// Splits a turn's text into clauses.
+pub fn clauses(text: &str) -> Vec<Clause> {
+    let mut out = Vec::new();
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    // Returns whether the word was a filler, so the punctuation after it is ignored too.
+    let flush_word = |word: &mut String, words: &mut Vec<String>| -> bool {
+        let w = word.trim_matches(|c: char| c == '\'' || c == '-');
+        let filler = FILLERS.contains(&w);
+        // A restart ("I- I think") is said again in full next.
+        let restart = word.ends_with('-');
+        if !w.is_empty() && !filler && !restart {
+            words.push(w.to_string());
+        }
+        word.clear();
+        filler
+    };
+    let flush_clause = |words: &mut Vec<String>, out: &mut Vec<Clause>, question: bool| {
+        if !words.is_empty() {
+            out.push(Clause { words: repair(std::mem::take(words)), question });
+        }
+    };
+    for c in text.chars() {
+        match c {
+            '.' | ',' | ';' | '!' | '?' | ':' | '(' | ')' | '"' => {
+                // Decimal points and thousands separators stay inside numbers.
+                if matches!(c, '.' | ',') && word.chars().last().is_some_and(|l| l.is_ascii_digit()) {
+                    word.push(c);
+                    continue;
+                }
+                if flush_word(&mut word, &mut words) && c == ',' {
+                    continue;
+                }
+                flush_clause(&mut words, &mut out, c == '?');
+            }
+            '\u{2019}' | '\u{2018}' => word.push('\''),
+            c if c.is_whitespace() => {
+                let _ = flush_word(&mut word, &mut words);
+                if words.last().is_some_and(|w| w == "but") {
+                    words.pop();
+                    flush_clause(&mut words, &mut out, false);
+                }
+            }
+            c => word.extend(c.to_lowercase()),
+        }
+    }
+    let _ = flush_word(&mut word, &mut words);
+    flush_clause(&mut words, &mut out, false);
+    out
+}
+
+fn repair(words: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    let mut i = 0;
+    while i < words.len() {
+        let repaired = REPAIRS.iter().find_map(|&(a, b, joined)| {
+            if words[i] != a {
+                return None;
+            }
+            if b.is_empty() {
+                return Some((joined, 1));
+            }
+            (words.get(i + 1).is_some_and(|w| w == b)).then_some((joined, 2))
+        });
+        match repaired {
+            // "manage her" is only a split "manager" after a determiner ("a", "your", "the").
+            Some(("manager", _)) if !out.last().is_some_and(|w| matches!(w.as_str(), "a" | "your" | "the" | "my")) => {
+                out.push(words[i].clone());
+                i += 1;
+            }
+            Some((joined, n)) => {
+                out.push(joined.to_string());
+                i += n;
+            }
+            None => {
+                out.push(words[i].clone());
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<Vec<String>> {
+        clauses(text).into_iter().map(|c| c.words).collect()
+    }
+
+    #[test]
+    fn clauses_split_at_punctuation_and_but_and_keep_numbers_whole() {
+        assert_eq!(
+            words("Okay, but I'm still not happy. It was $12.50!"),
+            [vec!["okay"], vec!["i'm", "still", "not", "happy"], vec!["it", "was", "$12.50"]]
+        );
+        assert!(clauses("Can I talk to your manager?")[0].question);
+        assert_eq!(words("I don\u{2019}t know"), [vec!["i", "don't", "know"]]);
+        assert_eq!(
+            words("I'd like to speak uh, with a- a supervisor"),
+            [vec!["i'd", "like", "to", "speak", "with", "a", "supervisor"]]
+        );
+        assert_eq!(words("Um, no"), [vec!["no"]]);
+    }
+
+    #[test]
+    fn negation_reaches_a_few_words_back_within_the_clause() {
+        let c = &clauses("I don't even need a manager")[0];
+        let at = c.find("manager").expect("present");
+        assert!(c.negated_at(at));
+        assert_eq!(c.affirms(&["manager"]), None);
+        // A negator in an earlier clause does not reach.
+        let cs = clauses("No. Get me a manager");
+        assert_eq!(cs[1].affirms(&["manager"]), Some(3));
+        assert_eq!(clauses("put your supervisor on")[0].find("put * supervisor"), Some(0));
+        assert_eq!(clauses("someone higher it up")[0].find("someone higher up"), Some(0), "one inserted word");
+        assert_eq!(clauses("someone higher it the up")[0].find("someone higher up"), None, "two are too many");
+        assert_eq!(clauses("someone higher very up")[0].find("someone higher up"), None, "only short noise words");
+    }
+
+    #[test]
+    fn recognition_splits_are_joined() {
+        assert_eq!(words("get me a super visor"), [vec!["get", "me", "a", "supervisor"]]);
+        assert_eq!(words("talk to your manage her now"), [vec!["talk", "to", "your", "manager", "now"]]);
+        assert_eq!(words("I manage her schedule"), [vec!["i", "manage", "her", "schedule"]]);
+    }
+}
