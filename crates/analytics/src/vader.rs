@@ -26,67 +26,70 @@ const C_INCR: f64 = 0.733;
 const N_SCALAR: f64 = -0.74;
 
 /// Negation words, as listed by the reference (any token containing "n't" also negates).
-const NEGATE: [&str; 59] = [
-    "aint",
-    "arent",
-    "cannot",
-    "cant",
-    "couldnt",
-    "darent",
-    "didnt",
-    "doesnt",
-    "ain't",
-    "aren't",
-    "can't",
-    "couldn't",
-    "daren't",
-    "didn't",
-    "doesn't",
-    "dont",
-    "hadnt",
-    "hasnt",
-    "havent",
-    "isnt",
-    "mightnt",
-    "mustnt",
-    "neither",
-    "don't",
-    "hadn't",
-    "hasn't",
-    "haven't",
-    "isn't",
-    "mightn't",
-    "mustn't",
-    "neednt",
-    "needn't",
-    "never",
-    "none",
-    "nope",
-    "nor",
-    "not",
-    "nothing",
-    "nowhere",
-    "oughtnt",
-    "shant",
-    "shouldnt",
-    "uhuh",
-    "wasnt",
-    "werent",
-    "oughtn't",
-    "shan't",
-    "shouldn't",
-    "uh-uh",
-    "wasn't",
-    "weren't",
-    "without",
-    "wont",
-    "wouldnt",
-    "won't",
-    "wouldn't",
-    "rarely",
-    "seldom",
-    "despite",
-];
+fn is_negation_word(w: &str) -> bool {
+    matches!(
+        w,
+        "aint"
+            | "arent"
+            | "cannot"
+            | "cant"
+            | "couldnt"
+            | "darent"
+            | "didnt"
+            | "doesnt"
+            | "ain't"
+            | "aren't"
+            | "can't"
+            | "couldn't"
+            | "daren't"
+            | "didn't"
+            | "doesn't"
+            | "dont"
+            | "hadnt"
+            | "hasnt"
+            | "havent"
+            | "isnt"
+            | "mightnt"
+            | "mustnt"
+            | "neither"
+            | "don't"
+            | "hadn't"
+            | "hasn't"
+            | "haven't"
+            | "isn't"
+            | "mightn't"
+            | "mustn't"
+            | "neednt"
+            | "needn't"
+            | "never"
+            | "none"
+            | "nope"
+            | "nor"
+            | "not"
+            | "nothing"
+            | "nowhere"
+            | "oughtnt"
+            | "shant"
+            | "shouldnt"
+            | "uhuh"
+            | "wasnt"
+            | "werent"
+            | "oughtn't"
+            | "shan't"
+            | "shouldn't"
+            | "uh-uh"
+            | "wasn't"
+            | "weren't"
+            | "without"
+            | "wont"
+            | "wouldnt"
+            | "won't"
+            | "wouldn't"
+            | "rarely"
+            | "seldom"
+            | "despite"
+    )
+}
 
 /// Degree adverbs: boosters raise the next sentiment word's intensity, dampeners lower it.
 fn booster(word_lower: &str) -> Option<f64> {
@@ -105,19 +108,6 @@ fn booster(word_lower: &str) -> Option<f64> {
         _ => return None,
     })
 }
-
-/// Idioms whose valence replaces the word's own.
-const SPECIAL_CASES: [(&str, f64); 9] = [
-    ("the shit", 3.0),
-    ("the bomb", 3.0),
-    ("bad ass", 1.5),
-    ("badass", 1.5),
-    ("bus stop", 0.0),
-    ("yeah right", -2.0),
-    ("kiss of death", -1.5),
-    ("to die for", 3.0),
-    ("beating heart", 3.5),
-];
 
 /// The four scores, rounded as the reference rounds them (3 decimals, compound 4).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -177,7 +167,7 @@ impl Vader {
     pub fn polarity_scores(&self, text: &str) -> Polarity {
         let text = self.describe_emoji(text);
         let text = text.trim_matches(is_py_space);
-        let tokens: Vec<&str> = text.split(is_py_space).filter(|t| !t.is_empty()).map(strip_punc_if_word).collect();
+        let tokens: Vec<&str> = py_split(text).map(strip_punc_if_word).collect();
         let lower: Vec<Cow<'_, str>> = tokens.iter().map(|t| py_lower(t)).collect();
         let valence_of: Vec<Option<f64>> = lower.iter().map(|w| self.lexicon.get(w.as_ref()).copied()).collect();
         let s = Sentence {
@@ -289,7 +279,7 @@ impl Sentence<'_> {
 
     fn negated(&self, j: usize) -> bool {
         let w = self.word(j);
-        NEGATE.contains(&w) || w.contains("n't")
+        is_negation_word(w) || w.contains("n't")
     }
 
     fn negation_check(&self, valence: f64, start: usize, i: usize) -> f64 {
@@ -355,8 +345,17 @@ impl Sentence<'_> {
     }
 }
 
+/// Idioms whose valence replaces the word's own (the reference's `SPECIAL_CASES`).
 fn special_case(words: &[&str]) -> Option<f64> {
-    SPECIAL_CASES.iter().find(|(phrase, _)| phrase.split(' ').eq(words.iter().copied())).map(|&(_, v)| v)
+    Some(match words {
+        ["the", "shit"] | ["the", "bomb"] | ["to", "die", "for"] => 3.0,
+        ["bad", "ass"] | ["badass"] => 1.5,
+        ["bus", "stop"] => 0.0,
+        ["yeah", "right"] => -2.0,
+        ["kiss", "of", "death"] => -1.5,
+        ["beating", "heart"] => 3.5,
+        _ => return None,
+    })
 }
 
 fn two_word_booster(a: &str, b: &str) -> Option<f64> {
@@ -452,6 +451,32 @@ fn py_round(x: f64, digits: i32) -> f64 {
     format!("{:.*}", digits as usize, x).parse().expect("formatted float parses")
 }
 
+/// Python's `str.split()`: runs of [`is_py_space`] separate words. Byte-wise on ASCII text.
+fn py_split(text: &str) -> impl Iterator<Item = &str> {
+    let ascii = text.is_ascii();
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if ascii {
+            let bytes = rest.as_bytes();
+            let is_space = |b: &u8| matches!(b, b' ' | b'\t'..=b'\r' | 0x1c..=0x1f);
+            let start = bytes.iter().position(|b| !is_space(b))?;
+            let len = bytes[start..].iter().position(is_space).unwrap_or(bytes.len() - start);
+            let word = &rest[start..start + len];
+            rest = &rest[start + len..];
+            Some(word)
+        } else {
+            let trimmed = rest.trim_start_matches(is_py_space);
+            if trimmed.is_empty() {
+                return None;
+            }
+            let end = trimmed.find(is_py_space).unwrap_or(trimmed.len());
+            let (word, tail) = trimmed.split_at(end);
+            rest = tail;
+            Some(word)
+        }
+    })
+}
+
 /// Python's `str.split()`/`str.strip()` whitespace: Unicode White_Space plus U+001C–U+001F.
 fn is_py_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
@@ -460,7 +485,11 @@ fn is_py_space(c: char) -> bool {
 /// Strips ASCII punctuation from both ends unless that leaves two characters or fewer (then
 /// the token was probably an emoticon such as `:)` and is kept whole).
 fn strip_punc_if_word(token: &str) -> &str {
-    let stripped = token.trim_matches(|c: char| c.is_ascii_punctuation());
+    let bytes = token.as_bytes();
+    // Punctuation is ASCII, so byte offsets are character boundaries.
+    let start = bytes.iter().position(|b| !b.is_ascii_punctuation()).unwrap_or(bytes.len());
+    let end = bytes.iter().rposition(|b| !b.is_ascii_punctuation()).map_or(start, |i| i + 1);
+    let stripped = &token[start..end];
     if stripped.chars().nth(2).is_none() { token } else { stripped }
 }
 
@@ -533,6 +562,10 @@ mod tests {
 
     #[test]
     fn python_string_predicates() {
+        let split = |t| py_split(t).collect::<Vec<_>>();
+        assert_eq!(split("  a\tb\x1fc\u{a0}d  "), ["a", "b", "c", "d"]);
+        assert_eq!(split("a\x1fb"), ["a", "b"], "U+001F separates, as in Python");
+        assert_eq!(split(" \n "), Vec::<&str>::new());
         assert!(py_isupper("SUX!") && py_isupper("A1") && !py_isupper("123") && !py_isupper("ǅA"));
         assert!(is_py_space('\u{1f}') && is_py_space('\u{a0}') && !is_py_space('\u{200b}'));
         assert_eq!(strip_punc_if_word("'hello!'"), "hello");

@@ -4,6 +4,7 @@
 //! testing lives in a library or is reachable through the integration tests in `tests/it`.
 
 mod builtins;
+mod cmd_analyze;
 mod cmd_eval;
 mod cmd_generate;
 mod cmd_pattern;
@@ -59,9 +60,12 @@ enum Command {
     /// Generate calls: transcripts, ground truth and their Twilio events as NDJSON.
     #[command(after_long_help = cmd_generate::EXAMPLES)]
     Generate(Box<cmd_generate::GenerateArgs>),
-    /// Score transcript analytics against a dataset's ground truth (so far: the origin
-    /// template's keyword analyser, the baseline).
+    /// Score transcript analytics against a dataset's ground truth: callsynth's analyser and the
+    /// origin template's keyword analyser (the baseline), side by side.
     Eval(cmd_eval::EvalArgs),
+    /// Sentiment of text (VADER) and full analytics of a transcription.
+    #[command(subcommand, after_long_help = cmd_analyze::EXAMPLES)]
+    Analyze(cmd_analyze::AnalyzeCommand),
     /// List or validate customer and agent personas.
     #[command(subcommand)]
     Personas(cmd_personas::PersonasCommand),
@@ -85,6 +89,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => cmd_run::run(*args),
         Command::Stats(args) => cmd_store::stats(&args),
+        Command::Analyze(cmd) => cmd_analyze::run(cmd),
         Command::Init { out, force } => init(&out, force),
         Command::Dlq(cmd) => cmd_store::dlq(cmd),
         Command::Queue(cmd) => cmd_store::queue(cmd),
