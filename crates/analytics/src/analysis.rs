@@ -170,15 +170,9 @@ pub fn label(mean_mood: f64) -> Sentiment {
 /// checked on another seed and on `--asr-wer 0.1` transcripts.
 pub const NEUTRAL_BAND: (f64, f64) = (0.0, 0.16);
 
-/// A turn's score: VADER on the whole turn (pos/neu/neg shares), with the compound averaged
-/// over its sentences — VADER is calibrated on sentences, and summing a long turn saturates.
+/// A turn's score: VADER on the whole turn, exactly as the reference package scores it.
 fn turn_polarity(vader: &Vader, text: &str) -> Polarity {
-    let whole = vader.polarity_scores(text);
-    let sentences: Vec<f64> = crate::conversation::sentences(text).map(|s| vader.polarity_scores(s).compound).collect();
-    if sentences.len() <= 1 {
-        return whole;
-    }
-    Polarity { compound: sentences.iter().sum::<f64>() / sentences.len() as f64, ..whole }
+    vader.polarity_scores(text)
 }
 
 fn side_sentiment(scores: &[f64]) -> Option<SideSentiment> {

@@ -72,14 +72,14 @@ impl Clause {
     /// short word that recognisers insert on noise ("someone higher *it* up") may stand between
     /// two of the cue's words.
     pub fn find(&self, cue: &str) -> Option<usize> {
-        let cue: Vec<&str> = cue.split(' ').collect();
-        (0..self.words.len()).find(|&i| self.matches_at(i, &cue))
+        let first = cue.split(' ').next().unwrap_or(cue);
+        (0..self.words.len()).find(|&i| (first == "*" || self.words[i] == first) && self.matches_at(i, cue))
     }
 
-    fn matches_at(&self, start: usize, cue: &[&str]) -> bool {
+    fn matches_at(&self, start: usize, cue: &str) -> bool {
         let word_is = |at: usize, c: &str| self.words.get(at).is_some_and(|w| c == "*" || w == c);
         let mut at = start;
-        for (k, c) in cue.iter().enumerate() {
+        for (k, c) in cue.split(' ').enumerate() {
             if word_is(at, c) {
                 at += 1;
             } else if k > 0

@@ -19,6 +19,10 @@ fn failed(e: ProcessError) -> DeliveryError {
     match e {
         // The envelope will not change: retrying cannot help.
         ProcessError::Malformed(message) => DeliveryError { code: "MalformedEvent".into(), message, retryable: false },
+        ProcessError::NotReady(message) => DeliveryError { code: "NotReady".into(), message, retryable: true },
+        ProcessError::Rejected(err) => {
+            DeliveryError { code: "SegmentMessageRejected".into(), message: err.to_string(), retryable: false }
+        }
         ProcessError::Store(err) => {
             DeliveryError { code: "StoreError".into(), message: err.to_string(), retryable: true }
         }

@@ -317,6 +317,28 @@ pub fn store_report(bus: &EventBus, db: &str, dead_this_session: u64) -> Result<
     for (scope, calls, p50, p99) in bus.durations()? {
         out.push(format!("  processor time  p50 < {p50} µs, p99 < {p99} µs over {calls} calls  {scope}"));
     }
+    let mut stmt =
+        conn.prepare("SELECT sentiment, COUNT(*) FROM call_analytics GROUP BY sentiment ORDER BY COUNT(*) DESC")?;
+    let sentiments: Vec<String> = stmt
+        .query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut stmt =
+        conn.prepare("SELECT resolution, COUNT(*) FROM call_analytics GROUP BY resolution ORDER BY COUNT(*) DESC")?;
+    let resolutions: Vec<String> = stmt
+        .query_map([], |r| Ok(format!("{} {}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let (escalated, profiles, messages, unsent): (i64, i64, i64, i64) = conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM call_analytics WHERE escalated), (SELECT COUNT(*) FROM segment_profiles),
+                (SELECT COUNT(*) FROM segment_outbox), (SELECT COUNT(*) FROM segment_outbox WHERE sent_at IS NULL)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    out.push(format!("  sentiment:      {}", sentiments.join(", ")));
+    out.push(format!("  resolution:     {}; escalated {escalated}", resolutions.join(", ")));
+    out.push(format!(
+        "  segment:        {messages} messages for {profiles} profiles in the outbox ({unsent} unsent); \
+         `callsynth segment export` writes them as /v1/batch bodies"
+    ));
     let dlq: i64 = conn.query_row("SELECT COUNT(*) FROM dead_letters", [], |r| r.get(0))?;
     let pending = bus.pending()?;
     out.push(format!("  dead letters:   {dlq} ({dead_this_session} this session); deliveries waiting: {pending}"));
@@ -326,13 +348,16 @@ pub fn store_report(bus: &EventBus, db: &str, dead_this_session: u64) -> Result<
                 .into(),
         );
     }
-    out.push(format!("  data:           {db} (tables calls, transcripts, events, deliveries, dead_letters, metrics)"));
+    out.push(format!("  data:           {db} (tables calls, transcripts, call_analytics, segment_profiles, segment_outbox, events, deliveries, dead_letters, metrics)"));
     out.push("  try:".into());
     out.push(format!(
         "    sqlite3 {db} \"SELECT status, COUNT(*), ROUND(AVG(duration_seconds)) FROM calls GROUP BY status\""
     ));
     out.push(format!(
         "    sqlite3 {db} \"SELECT call_sid, word_count FROM transcripts ORDER BY word_count DESC LIMIT 5\""
+    ));
+    out.push(format!(
+        "    sqlite3 {db} \"SELECT user_id, total_calls FROM segment_profiles ORDER BY total_calls DESC LIMIT 5\""
     ));
     Ok(out)
 }

@@ -211,3 +211,49 @@ pub fn dlq(cmd: DlqCommand) -> Result<ExitCode> {
         }
     }
 }
+
+#[derive(Debug, Subcommand)]
+pub enum SegmentCommand {
+    /// Writes the outbox's messages as the exact `/v1/batch` bodies that would be posted to
+    /// Segment (one JSON body per line; at most 2,500 messages and 500 KB each).
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Where to write; `-` is stdout.
+        #[arg(long, default_value = "-", value_name = "FILE")]
+        out: PathBuf,
+        /// Include messages already marked sent.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+pub fn segment(cmd: SegmentCommand) -> Result<ExitCode> {
+    let SegmentCommand::Export { store, out, all } = cmd;
+    let bus = store.open()?;
+    let conn = bus.connection();
+    let sql = if all {
+        "SELECT body FROM segment_outbox ORDER BY seq"
+    } else {
+        "SELECT body FROM segment_outbox WHERE sent_at IS NULL ORDER BY seq"
+    };
+    let mut stmt = conn.prepare(sql)?;
+    let bodies: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let sent_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .context("formatting the time")?;
+    let batches = segment::batch_bodies(bodies.iter().map(String::as_str), &sent_at);
+    let mut text = String::new();
+    for b in &batches {
+        text.push_str(b);
+        text.push('\n');
+    }
+    if out.as_os_str() == "-" {
+        use std::io::Write;
+        std::io::stdout().write_all(text.as_bytes()).context("writing stdout")?;
+    } else {
+        std::fs::write(&out, text).with_context(|| format!("--out {}: cannot write", out.display()))?;
+    }
+    eprintln!("{} messages in {} batch bodies", bodies.len(), batches.len());
+    Ok(ExitCode::SUCCESS)
+}

@@ -54,6 +54,9 @@ enum Command {
     /// Durable queues that rules deliver to.
     #[command(subcommand)]
     Queue(cmd_store::QueueCommand),
+    /// The Segment outbox: identify and track messages the update-segment-profile processor queued.
+    #[command(subcommand)]
+    Segment(cmd_store::SegmentCommand),
     /// Dead letters: deliveries that ran out of retries.
     #[command(subcommand)]
     Dlq(cmd_store::DlqCommand),
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Analyze(cmd) => cmd_analyze::run(cmd),
         Command::Init { out, force } => init(&out, force),
         Command::Dlq(cmd) => cmd_store::dlq(cmd),
+        Command::Segment(cmd) => cmd_store::segment(cmd),
         Command::Queue(cmd) => cmd_store::queue(cmd),
         Command::Archive(cmd) => cmd_store::archive(cmd),
         Command::Replay(args) => cmd_store::replay(args),

@@ -4,15 +4,18 @@
 //! commits.
 //!
 //! - [`process_call_completed`]: one row per `call_sid` in `calls` (idempotent upsert).
-//! - [`update_segment_profile`]: reads the transcript into `transcripts`. The analytics and the
-//!   Segment `identify`/`track` messages come with the analytics crate.
+//! - [`update_segment_profile`]: keeps the transcript in `transcripts`, runs the analytics into
+//!   `call_analytics`, counts the customer's calls in `segment_profiles`, and queues Segment
+//!   `identify` and `track` messages in `segment_outbox` — in the delivery's transaction, so a
+//!   redelivered event neither counts twice nor loses a message. Sending the outbox is the
+//!   `segment` sender's job, outside any transaction.
 #![deny(missing_docs)]
 
 mod call_completed;
 mod transcription;
 
 pub use call_completed::{CallRow, process_call_completed};
-pub use transcription::{TranscriptRow, update_segment_profile};
+pub use transcription::{ProfileUpdate, TranscriptRow, update_segment_profile};
 
 use rusqlite::Connection;
 
@@ -41,6 +44,35 @@ CREATE TABLE IF NOT EXISTS transcripts (
     completed_at      TEXT NOT NULL,
     event_id          TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS call_analytics (
+    call_sid           TEXT PRIMARY KEY,
+    user_id            TEXT NOT NULL,
+    sentiment          TEXT NOT NULL,
+    resolution         TEXT NOT NULL,
+    escalated          INTEGER NOT NULL,
+    escalation_kind    TEXT,
+    churn_risk         INTEGER NOT NULL,
+    propensity_to_buy  INTEGER NOT NULL,
+    satisfaction_score INTEGER NOT NULL,
+    word_count         INTEGER NOT NULL,
+    analysis           TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS segment_profiles (
+    user_id       TEXT PRIMARY KEY,
+    phone         TEXT NOT NULL,
+    total_calls   INTEGER NOT NULL,
+    last_call_sid TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS segment_outbox (
+    seq        INTEGER PRIMARY KEY,
+    message_id TEXT NOT NULL UNIQUE,
+    kind       TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at    TEXT
+);
 ";
 
 /// Creates the processors' tables if missing.
@@ -58,6 +90,13 @@ pub enum ProcessError {
     /// Not the envelope this processor takes.
     #[error("malformed envelope: {0}")]
     Malformed(String),
+    /// Something this event needs has not been processed yet (the call's completion, for a
+    /// transcription); a later retry can succeed.
+    #[error("not ready: {0}")]
+    NotReady(String),
+    /// The event produced a message Segment would refuse.
+    #[error("{0}")]
+    Rejected(#[from] segment::MessageError),
     /// The store refused the write.
     #[error("store: {0}")]
     Store(#[from] rusqlite::Error),

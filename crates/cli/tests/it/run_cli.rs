@@ -18,6 +18,10 @@ struct Counts {
     dead_letters: i64,
     invocations: i64,
     triggered: i64,
+    analysed: i64,
+    profiles: i64,
+    counted_calls: i64,
+    segment_messages: i64,
 }
 
 fn counts(db: &Path) -> Counts {
@@ -37,6 +41,10 @@ fn try_counts(db: &Path) -> Option<Counts> {
         dead_letters: one("SELECT COUNT(*) FROM dead_letters")?,
         invocations: one("SELECT COALESCE(SUM(value), 0) FROM metrics WHERE name = 'Invocations'")?,
         triggered: one("SELECT COALESCE(SUM(value), 0) FROM metrics WHERE name = 'TriggeredRules'")?,
+        analysed: one("SELECT COUNT(*) FROM call_analytics")?,
+        profiles: one("SELECT COUNT(*) FROM segment_profiles")?,
+        counted_calls: one("SELECT COALESCE(SUM(total_calls), 0) FROM segment_profiles")?,
+        segment_messages: one("SELECT COUNT(*) FROM segment_outbox")?,
     })
 }
 
@@ -56,6 +64,23 @@ fn run_stores_every_completed_call_and_transcript() {
     assert_eq!(c.triggered, c.invocations);
     let text = stderr(&out);
     assert!(text.contains("calls table:") && text.contains("sqlite3 callsynth.db"), "{text}");
+    // Every transcript analysed and counted once on its customer's profile; one creation per
+    // profile plus an identify and a track per call in the Segment outbox.
+    assert_eq!((c.analysed, c.counted_calls), (c.transcripts, c.transcripts), "{c:?}");
+    assert_eq!(c.segment_messages, 2 * c.transcripts + c.profiles, "{c:?}");
+    let export = callsynth(dir.path(), &["segment", "export"]);
+    assert_ok(&export);
+    let mut exported = 0;
+    for body in String::from_utf8(export.stdout).unwrap().lines() {
+        assert!(body.len() <= 500_000);
+        let v: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert!(v["sentAt"].is_string());
+        for m in v["batch"].as_array().unwrap() {
+            assert!(m["userId"].as_str().unwrap().starts_with("cust_") && m["messageId"].is_string(), "{m}");
+            exported += 1;
+        }
+    }
+    assert_eq!(exported, c.segment_messages);
 
     // The store's interface: calls and their columns as documented.
     let conn = Connection::open(dir.path().join("callsynth.db")).unwrap();
