@@ -15,6 +15,7 @@ use synth::generator::RunError;
 use synth::sink::{CallSink, RenderedCall};
 
 use crate::builtins::Builtins;
+use crate::cmd_store;
 use crate::config::Config;
 use crate::generator_args::GeneratorArgs;
 
@@ -56,6 +57,12 @@ pub struct RunArgs {
     /// it exists, otherwise the setup guide's.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
+
+    /// Where to send the Segment outbox when SEGMENT_WRITE_KEY is set (scheme and host; also
+    /// read from SEGMENT_ENDPOINT). Default https://api.segment.io; EU workspaces:
+    /// https://events.eu1.segmentapis.com. Without a write key, messages stay in the outbox.
+    #[arg(long, value_name = "URL")]
+    segment_endpoint: Option<String>,
 
     /// No progress bars and no summary.
     #[arg(long, short)]
@@ -206,6 +213,14 @@ pub fn run(args: RunArgs) -> Result<ExitCode> {
 
     // 2. Deliver until the queue is empty (retries wait for their backoff).
     let (delivered, dead) = deliver_all(&mut bus, args.quiet)?;
+
+    // 3. Send the Segment outbox, if there is somewhere to send it.
+    if let Some(mut sender) = cmd_store::segment_sender(args.segment_endpoint.as_deref())? {
+        let report = cmd_store::flush(bus.connection(), &mut sender)?;
+        if !args.quiet {
+            eprintln!("{}", cmd_store::describe_flush(&report));
+        }
+    }
     if !args.quiet {
         print_summary(
             &bus,

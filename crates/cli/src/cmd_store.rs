@@ -226,10 +226,70 @@ pub enum SegmentCommand {
         #[arg(long)]
         all: bool,
     },
+    /// Sends unsent outbox messages to Segment's /v1/batch with the write key in
+    /// SEGMENT_WRITE_KEY. Refused batches are kept, marked dead with Segment's answer; retryable
+    /// failures stay unsent for the next flush.
+    Flush {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Scheme and host (also SEGMENT_ENDPOINT). Default https://api.segment.io.
+        #[arg(long, value_name = "URL")]
+        segment_endpoint: Option<String>,
+    },
+}
+
+/// A Segment sender when SEGMENT_WRITE_KEY is set; the endpoint from the flag, then
+/// SEGMENT_ENDPOINT, then Segment's US API.
+pub fn segment_sender(endpoint_flag: Option<&str>) -> Result<Option<segment::client::Sender>> {
+    let Some(key) = std::env::var("SEGMENT_WRITE_KEY").ok().and_then(segment::client::WriteKey::new) else {
+        return Ok(None);
+    };
+    let endpoint = endpoint_flag
+        .map(str::to_owned)
+        .or_else(|| std::env::var("SEGMENT_ENDPOINT").ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| segment::client::DEFAULT_ENDPOINT.to_string());
+    if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+        anyhow::bail!("Segment endpoint {endpoint:?}: give a URL such as https://api.segment.io");
+    }
+    Ok(Some(segment::client::Sender::new(segment::client::SenderConfig::new(&endpoint, key))))
+}
+
+/// Flushes the outbox now.
+pub fn flush(conn: &rusqlite::Connection, sender: &mut segment::client::Sender) -> Result<processors::FlushReport> {
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .context("formatting the time")?;
+    processors::flush_outbox(conn, sender, &now).context("the Segment outbox")
+}
+
+/// One summary line for a flush.
+pub fn describe_flush(r: &processors::FlushReport) -> String {
+    let mut line = format!(
+        "  segment sent:   {} messages in {} batches; {} refused (kept, marked dead); {} waiting",
+        r.delivered, r.batches, r.dead, r.waiting
+    );
+    if let Some(why) = &r.stopped {
+        line.push_str(&format!("\n  segment stopped: {why} (run `callsynth segment flush` later)"));
+    }
+    line
 }
 
 pub fn segment(cmd: SegmentCommand) -> Result<ExitCode> {
-    let SegmentCommand::Export { store, out, all } = cmd;
+    let (store, out, all) = match cmd {
+        SegmentCommand::Export { store, out, all } => (store, out, all),
+        SegmentCommand::Flush { store, segment_endpoint } => {
+            let Some(mut sender) = segment_sender(segment_endpoint.as_deref())? else {
+                anyhow::bail!(
+                    "SEGMENT_WRITE_KEY is not set: set it to your source's write key, or write the batches with \
+                     `callsynth segment export`"
+                );
+            };
+            let bus = store.open()?;
+            let report = flush(bus.connection(), &mut sender)?;
+            eprintln!("{}", describe_flush(&report));
+            return Ok(if report.stopped.is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS });
+        }
+    };
     let bus = store.open()?;
     let conn = bus.connection();
     let sql = if all {

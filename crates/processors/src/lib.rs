@@ -12,9 +12,11 @@
 #![deny(missing_docs)]
 
 mod call_completed;
+pub mod outbox;
 mod transcription;
 
 pub use call_completed::{CallRow, process_call_completed};
+pub use outbox::{FlushReport, flush_outbox};
 pub use transcription::{ProfileUpdate, TranscriptRow, update_segment_profile};
 
 use rusqlite::Connection;
@@ -71,7 +73,10 @@ CREATE TABLE IF NOT EXISTS segment_outbox (
     user_id    TEXT NOT NULL,
     body       TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    sent_at    TEXT
+    sent_at    TEXT,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    dead_at    TEXT
 );
 ";
 

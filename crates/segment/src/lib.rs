@@ -7,6 +7,10 @@
 //! that caused it, so a redelivered event produces the same message and Segment deduplicates it.
 #![deny(missing_docs)]
 
+pub mod client;
+
+use std::ops::Range;
+
 use md5::{Digest, Md5};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -154,35 +158,46 @@ pub fn track(
     build("track", message_id, user_id, timestamp, Some(event), None, Some(properties))
 }
 
-/// Groups messages (their JSON) into `/v1/batch` bodies within [`MAX_BATCH_BYTES`] and
-/// [`MAX_BATCH_MESSAGES`], in order, each stamped with `sent_at`.
+/// Splits messages of the given serialised sizes, in order, into batches that fit
+/// [`MAX_BATCH_BYTES`] and [`MAX_BATCH_MESSAGES`] once wrapped by [`batch_body`].
 ///
-/// Every input must already be within [`MAX_MESSAGE_BYTES`] (as [`identify`] and [`track`]
-/// guarantee), so every message fits in some batch.
-pub fn batch_bodies<'a>(messages: impl IntoIterator<Item = &'a str>, sent_at: &str) -> Vec<String> {
-    let tail = format!("],\"sentAt\":{}}}", Value::String(sent_at.to_string()));
-    let head = "{\"batch\":[";
-    let mut bodies = Vec::new();
-    let mut body = String::from(head);
-    let mut count = 0usize;
-    for json in messages {
-        let extra = json.len() + usize::from(count > 0);
-        if count > 0 && (count == MAX_BATCH_MESSAGES || body.len() + extra + tail.len() > MAX_BATCH_BYTES) {
-            body.push_str(&tail);
-            bodies.push(std::mem::replace(&mut body, String::from(head)));
-            count = 0;
+/// Every size must be within [`MAX_MESSAGE_BYTES`] (as [`identify`] and [`track`] guarantee), so
+/// every message fits in some batch.
+pub fn plan_batches(sizes: impl IntoIterator<Item = usize>) -> Vec<Range<usize>> {
+    // `{"batch":[` … `],"sentAt":"…"}` with an RFC 3339 time of up to 35 characters.
+    const WRAPPER: usize = 10 + 13 + 37;
+    let mut batches = Vec::new();
+    let (mut start, mut count, mut bytes) = (0usize, 0usize, WRAPPER);
+    for (i, size) in sizes.into_iter().enumerate() {
+        let extra = size + usize::from(count > 0);
+        if count > 0 && (count == MAX_BATCH_MESSAGES || bytes + extra > MAX_BATCH_BYTES) {
+            batches.push(start..i);
+            (start, count, bytes) = (i, 0, WRAPPER);
         }
-        if count > 0 {
-            body.push(',');
-        }
-        body.push_str(json);
+        bytes += size + usize::from(count > 0);
         count += 1;
     }
     if count > 0 {
-        body.push_str(&tail);
-        bodies.push(body);
+        batches.push(start..start + count);
     }
-    bodies
+    batches
+}
+
+/// The `/v1/batch` body for `messages` (serialised JSON objects), stamped with `sent_at`.
+pub fn batch_body(messages: &[&str], sent_at: &str) -> String {
+    let mut body = String::with_capacity(messages.iter().map(|m| m.len() + 1).sum::<usize>() + 64);
+    body.push_str("{\"batch\":[");
+    body.push_str(&messages.join(","));
+    body.push_str("],\"sentAt\":");
+    body.push_str(&Value::String(sent_at.to_string()).to_string());
+    body.push('}');
+    body
+}
+
+/// [`plan_batches`] then [`batch_body`] for each batch.
+pub fn batch_bodies<'a>(messages: impl IntoIterator<Item = &'a str>, sent_at: &str) -> Vec<String> {
+    let messages: Vec<&str> = messages.into_iter().collect();
+    plan_batches(messages.iter().map(|m| m.len())).into_iter().map(|r| batch_body(&messages[r], sent_at)).collect()
 }
 
 #[cfg(test)]

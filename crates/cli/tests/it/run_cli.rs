@@ -306,3 +306,79 @@ fn an_unreachable_http_target_does_not_hold_the_run() {
     let c = counts(&dir.path().join("callsynth.db"));
     assert_eq!((c.calls, c.pending, c.dead_letters), (5, 5, 0));
 }
+
+/// A stand-in for Segment that answers 200 to everything and counts batch messages.
+fn segment_stub() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = std::sync::Arc::clone(&received);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut stream = stream;
+            loop {
+                let (mut length, mut line) = (0usize, String::new());
+                loop {
+                    line.clear();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                }
+                if line != "\r\n" {
+                    break;
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let mut json = String::new();
+                flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut json).unwrap();
+                let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+                count.fetch_add(v["batch"].as_array().unwrap().len(), std::sync::atomic::Ordering::SeqCst);
+                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n{\"success\":true}");
+            }
+        }
+    });
+    (url, received)
+}
+
+#[test]
+fn with_a_write_key_run_sends_the_outbox_and_never_prints_the_key() {
+    let dir = tempdir();
+    let (url, received) = segment_stub();
+    let key = "wk_SECRET_run_4242";
+    let out = Command::new(env!("CARGO_BIN_EXE_callsynth"))
+        .args(["run", "--calls", "300", "--seed", "3", "--segment-endpoint", &url])
+        .env("SEGMENT_WRITE_KEY", key)
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let c = counts(&dir.path().join("callsynth.db"));
+    assert!(c.segment_messages > 0);
+    assert_eq!(received.load(std::sync::atomic::Ordering::SeqCst) as i64, c.segment_messages);
+    let conn = Connection::open(dir.path().join("callsynth.db")).unwrap();
+    let unsent: i64 =
+        conn.query_row("SELECT COUNT(*) FROM segment_outbox WHERE sent_at IS NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(unsent, 0);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(text.contains("segment sent:") && !text.contains(key), "{text}");
+    let store = std::fs::read(dir.path().join("callsynth.db")).unwrap();
+    assert!(!store.windows(key.len()).any(|w| w == key.as_bytes()), "the key is not in the store");
+
+    // Without a key, `segment flush` says what to do.
+    let flush = Command::new(env!("CARGO_BIN_EXE_callsynth"))
+        .args(["segment", "flush"])
+        .env_remove("SEGMENT_WRITE_KEY")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!flush.status.success());
+    assert!(stderr(&flush).contains("SEGMENT_WRITE_KEY is not set"), "{}", stderr(&flush));
+}
