@@ -42,6 +42,10 @@ pub struct TurnSentiment {
     /// VADER scores of the whole turn.
     #[serde(flatten)]
     pub polarity: Polarity,
+    /// The customer's mood in this turn ([`crate::conversation::mood`], capped at
+    /// [`ESCALATION_MOOD`] when the turn escalates); customer turns only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mood: Option<f64>,
 }
 
 /// One side's sentiment over the call, from its turns' compound scores.
@@ -110,11 +114,21 @@ pub struct CallContext {
 pub fn analyze(turns: &[Turn], context: CallContext) -> Analysis {
     let vader = Vader::get();
     let parsed: Vec<Vec<Clause>> = turns.iter().map(|t| clauses(&t.text)).collect();
-    let turn_sentiments: Vec<TurnSentiment> =
-        turns.iter().map(|t| TurnSentiment { speaker: t.speaker, polarity: turn_polarity(vader, &t.text) }).collect();
+    let mut turn_sentiments: Vec<TurnSentiment> = turns
+        .iter()
+        .map(|t| TurnSentiment { speaker: t.speaker, polarity: turn_polarity(vader, &t.text), mood: None })
+        .collect();
     // The customer's side is read as speech (crate::conversation); the agent's is plain VADER.
-    let customer_moods: Vec<f64> =
-        turns.iter().filter(|t| t.speaker == Speaker::Customer).map(|t| crate::conversation::mood(&t.text)).collect();
+    // Escalating is an act of displeasure however politely it is worded ("I'd like to speak with
+    // a supervisor, please" reads positive to VADER).
+    for ((t, clauses), ts) in turns.iter().zip(&parsed).zip(&mut turn_sentiments) {
+        if t.speaker == Speaker::Customer {
+            let mood = crate::conversation::mood(&t.text);
+            let escalates = clauses.iter().any(|c| customer_escalation(c).is_some());
+            ts.mood = Some(if escalates { mood.min(ESCALATION_MOOD) } else { mood });
+        }
+    }
+    let customer_moods: Vec<f64> = turn_sentiments.iter().filter_map(|t| t.mood).collect();
     let customer = side_sentiment(&customer_moods);
     let agent_scores: Vec<f64> =
         turn_sentiments.iter().filter(|t| t.speaker.is_staff()).map(|t| t.polarity.compound).collect();
@@ -168,7 +182,10 @@ pub fn label(mean_mood: f64) -> Sentiment {
 
 /// Mean moods in this range (inclusive) are neutral; fitted on generated calls (seed 42) and
 /// checked on another seed and on `--asr-wer 0.1` transcripts.
-pub const NEUTRAL_BAND: (f64, f64) = (0.0, 0.16);
+pub const NEUTRAL_BAND: (f64, f64) = (-0.02, 0.18);
+
+/// The highest mood a customer turn that escalates can have.
+pub const ESCALATION_MOOD: f64 = -0.5;
 
 /// A turn's score: VADER on the whole turn, exactly as the reference package scores it.
 fn turn_polarity(vader: &Vader, text: &str) -> Polarity {

@@ -11,14 +11,16 @@
 //!   told you", "can we hurry up", "it's been a hassle", "just fix it". A small contact-centre
 //!   lexicon adds those words and phrases.
 //!
-//! Each sentence is scored separately and the turn's mood is their mean.
+//! Each sentence is scored separately and the turn's mood is the mean of those that carry
+//! sentiment.
 
 use std::sync::OnceLock;
 
 use crate::vader::Vader;
 
 /// Words added to VADER's lexicon for customer-service speech (valences on VADER's −4..4 scale).
-const CONTACT_CENTRE_WORDS: [(&str, f64); 14] = [
+const CONTACT_CENTRE_WORDS: [(&str, f64); 15] = [
+    ("nightmare", -2.5),
     ("already", -1.2),
     ("again", -0.8),
     ("finally", -0.8),
@@ -35,18 +37,33 @@ const CONTACT_CENTRE_WORDS: [(&str, f64); 14] = [
     ("expect", -0.5),
 ];
 
-/// Phrases of impatience; each adds a quarter of its weight to the sentence's compound.
-const IMPATIENCE: [(&str, f64); 10] = [
+/// Phrases VADER misreads in conversation; each adds a quarter of its weight to the sentence's
+/// compound. Impatience and giving up read negative; "no worries" and "no problem" are
+/// courtesies, not negations of a worry.
+const PHRASES: [(&str, f64); 23] = [
+    ("won't work", -2.0),
+    ("doesn't work", -2.0),
+    ("in circles", -2.5),
+    ("nobody is helping", -2.5),
     ("over with", -1.5),
     ("get on with it", -1.5),
     ("move on", -1.2),
-    ("just fix it", -1.8),
+    ("just fix it", -2.0),
     ("hundred times", -1.8),
     ("still not", -1.5),
     ("done with", -1.5),
     ("nobody listens", -2.0),
     ("when i see it", -1.2),
     ("taking forever", -1.8),
+    ("hurry up", -2.0),
+    ("kidding me", -2.0),
+    ("forget it", -2.5),
+    ("hanging up", -2.5),
+    ("pointless", -2.0),
+    ("don't bother", -2.5),
+    ("i'm done", -2.5),
+    ("no worries", 3.0),
+    ("no problem", 3.0),
 ];
 
 /// Answers and hesitations at the start of a sentence that carry no sentiment of their own.
@@ -76,22 +93,22 @@ fn analyser() -> &'static Vader {
     CONVERSATIONAL.get_or_init(|| Vader::with_additions(&CONTACT_CENTRE_WORDS))
 }
 
-/// The mood of one turn, −1 to 1: the mean over its sentences.
+/// The mood of one turn, −1 to 1: the mean over its sentences that carry sentiment. A neutral
+/// sentence ("No, that's everything.") does not dilute the one that does ("Thank you so much
+/// for your help!").
 pub fn mood(text: &str) -> f64 {
     let cleaned = without_disfluencies(text);
-    let scores: Vec<f64> = sentences(&cleaned).map(sentence_mood).collect();
+    let scores: Vec<f64> = sentences(&cleaned).map(sentence_mood).filter(|s| s.abs() >= 0.05).collect();
     if scores.is_empty() { 0.0 } else { scores.iter().sum::<f64>() / scores.len() as f64 }
 }
 
 fn sentence_mood(sentence: &str) -> f64 {
-    let content = strip_discourse_markers(sentence);
-    if content.is_empty() {
-        return 0.0;
-    }
-    let compound = analyser().polarity_scores(content).compound;
-    let lower = content.to_lowercase();
-    let impatience: f64 = IMPATIENCE.iter().filter(|(p, _)| lower.contains(p)).map(|(_, w)| w).sum();
-    (compound + impatience / 4.0).clamp(-1.0, 1.0)
+    // Phrases are looked for in the whole sentence: "Yes, no worries" loses its "no" below.
+    let lower = sentence.to_lowercase();
+    let content = without_marker_clauses(strip_discourse_markers(sentence));
+    let compound = if content.is_empty() { 0.0 } else { analyser().polarity_scores(&content).compound };
+    let adjustment: f64 = PHRASES.iter().filter(|(p, _)| lower.contains(p)).map(|(_, w)| w).sum();
+    (compound + adjustment / 4.0).clamp(-1.0, 1.0)
 }
 
 fn strip_discourse_markers(mut s: &str) -> &str {
@@ -104,6 +121,24 @@ fn strip_discourse_markers(mut s: &str) -> &str {
         };
         s = s[marker.len()..].trim_start_matches(|c: char| matches!(c, ',' | '.' | '!') || c.is_whitespace());
     }
+}
+
+/// Drops comma-separated pieces that are only a discourse marker ("I think so, yes.").
+fn without_marker_clauses(sentence: &str) -> String {
+    let is_marker = |piece: &str| {
+        let bare = piece.trim().trim_end_matches(['.', '!', '?']).to_ascii_lowercase();
+        DISCOURSE_MARKERS.contains(&bare.as_str())
+    };
+    let pieces: Vec<&str> = sentence.split(',').filter(|p| !is_marker(p)).collect();
+    let mut out = pieces.join(",");
+    // Keep the sentence's closing punctuation if its last piece went.
+    if let Some(end) = sentence.chars().last().filter(|c| matches!(c, '.' | '!' | '?'))
+        && !out.ends_with(end)
+        && !out.trim().is_empty()
+    {
+        out.push(end);
+    }
+    out.trim().to_string()
 }
 
 fn without_disfluencies(text: &str) -> String {
@@ -148,6 +183,9 @@ mod tests {
     #[test]
     fn answers_are_not_sentiment() {
         assert_eq!(mood("Yes, that's right."), 0.0);
+        assert_eq!(mood("I think so, yes."), 0.0);
+        assert!(mood("Yes, no worries at all.") > 0.3, "a courtesy");
+        assert!(mood("No, that won't work for me.") < -0.3, "a refusal");
         assert_eq!(mood("Okay."), 0.0);
         assert!(mood("Nope, you've been great. Have a wonderful day!") > 0.5, "'nope' answers, it does not negate");
     }
