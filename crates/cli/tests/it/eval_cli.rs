@@ -1,4 +1,5 @@
-//! `callsynth eval`: the origin baseline scored against a generated dataset's ground truth.
+//! `callsynth eval`: callsynth's analyser and the origin baseline scored against a generated
+//! dataset's ground truth.
 
 use crate::support::{assert_ok, callsynth, stderr, tempdir};
 
@@ -30,6 +31,17 @@ fn eval_scores_the_baseline_on_every_talked_call() {
     // The origin counts the agent's courtesy as the customer's mood: it calls far more calls
     // positive than the ground truth does, which is why it is only the baseline.
     assert!(b["sentiment_accuracy"].as_f64().unwrap() < 0.9);
+
+    // callsynth's analyser: its figures at the top level, and clearly better than the baseline
+    // (a broken analyser — wrong speaker, no negation, keyword counting — falls far short).
+    let ours = &v["analyzers"]["callsynth"];
+    for key in ["escalation_f1", "resolution_f1", "sentiment_accuracy"] {
+        assert_eq!(v[key], ours[key], "{key}");
+        assert!(ours[key].as_f64().unwrap() > b[key].as_f64().unwrap() + 0.15, "{key}: {v}");
+    }
+    assert!(ours["escalation_f1"].as_f64().unwrap() > 0.9, "{v}");
+    assert!(ours["resolution_f1"].as_f64().unwrap() > 0.9, "{v}");
+    assert!(ours["sentiment_accuracy"].as_f64().unwrap() > 0.8, "{v}");
 
     let table = callsynth(dir.path(), &["eval", "--calls", "calls.ndjson"]);
     assert!(String::from_utf8_lossy(&table.stdout).contains("escalation F1"));

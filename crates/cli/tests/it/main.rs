@@ -1,5 +1,6 @@
 //! callsynth's integration tests: one binary, a module per feature.
 
+mod analyze_cli;
 mod bad_input;
 mod catalog;
 mod determinism;
