@@ -26,87 +26,170 @@ const C_INCR: f64 = 0.733;
 const N_SCALAR: f64 = -0.74;
 
 /// Negation words, as listed by the reference (any token containing "n't" also negates).
-fn is_negation_word(w: &str) -> bool {
-    matches!(
-        w,
-        "aint"
-            | "arent"
-            | "cannot"
-            | "cant"
-            | "couldnt"
-            | "darent"
-            | "didnt"
-            | "doesnt"
-            | "ain't"
-            | "aren't"
-            | "can't"
-            | "couldn't"
-            | "daren't"
-            | "didn't"
-            | "doesn't"
-            | "dont"
-            | "hadnt"
-            | "hasnt"
-            | "havent"
-            | "isnt"
-            | "mightnt"
-            | "mustnt"
-            | "neither"
-            | "don't"
-            | "hadn't"
-            | "hasn't"
-            | "haven't"
-            | "isn't"
-            | "mightn't"
-            | "mustn't"
-            | "neednt"
-            | "needn't"
-            | "never"
-            | "none"
-            | "nope"
-            | "nor"
-            | "not"
-            | "nothing"
-            | "nowhere"
-            | "oughtnt"
-            | "shant"
-            | "shouldnt"
-            | "uhuh"
-            | "wasnt"
-            | "werent"
-            | "oughtn't"
-            | "shan't"
-            | "shouldn't"
-            | "uh-uh"
-            | "wasn't"
-            | "weren't"
-            | "without"
-            | "wont"
-            | "wouldnt"
-            | "won't"
-            | "wouldn't"
-            | "rarely"
-            | "seldom"
-            | "despite"
-    )
-}
+const NEGATE: [&str; 60] = [
+    "n't",
+    "aint",
+    "arent",
+    "cannot",
+    "cant",
+    "couldnt",
+    "darent",
+    "didnt",
+    "doesnt",
+    "ain't",
+    "aren't",
+    "can't",
+    "couldn't",
+    "daren't",
+    "didn't",
+    "doesn't",
+    "dont",
+    "hadnt",
+    "hasnt",
+    "havent",
+    "isnt",
+    "mightnt",
+    "mustnt",
+    "neither",
+    "don't",
+    "hadn't",
+    "hasn't",
+    "haven't",
+    "isn't",
+    "mightn't",
+    "mustn't",
+    "neednt",
+    "needn't",
+    "never",
+    "none",
+    "nope",
+    "nor",
+    "not",
+    "nothing",
+    "nowhere",
+    "oughtnt",
+    "shant",
+    "shouldnt",
+    "uhuh",
+    "wasnt",
+    "werent",
+    "oughtn't",
+    "shan't",
+    "shouldn't",
+    "uh-uh",
+    "wasn't",
+    "weren't",
+    "without",
+    "wont",
+    "wouldnt",
+    "won't",
+    "wouldn't",
+    "rarely",
+    "seldom",
+    "despite",
+];
 
-/// Degree adverbs: boosters raise the next sentiment word's intensity, dampeners lower it.
+/// Degree adverbs that raise the next sentiment word's intensity by [`B_INCR`].
+const BOOSTERS: [&str; 60] = [
+    "absolutely",
+    "amazingly",
+    "awfully",
+    "completely",
+    "considerable",
+    "considerably",
+    "decidedly",
+    "deeply",
+    "effing",
+    "enormous",
+    "enormously",
+    "entirely",
+    "especially",
+    "exceptional",
+    "exceptionally",
+    "extreme",
+    "extremely",
+    "fabulously",
+    "flipping",
+    "flippin",
+    "frackin",
+    "fracking",
+    "fricking",
+    "frickin",
+    "frigging",
+    "friggin",
+    "fully",
+    "fuckin",
+    "fucking",
+    "fuggin",
+    "fugging",
+    "greatly",
+    "hella",
+    "highly",
+    "hugely",
+    "incredible",
+    "incredibly",
+    "intensely",
+    "major",
+    "majorly",
+    "more",
+    "most",
+    "particularly",
+    "purely",
+    "quite",
+    "really",
+    "remarkably",
+    "so",
+    "substantially",
+    "thoroughly",
+    "total",
+    "totally",
+    "tremendous",
+    "tremendously",
+    "uber",
+    "unbelievably",
+    "unusually",
+    "utter",
+    "utterly",
+    "very",
+];
+
+/// Degree adverbs that lower it by [`B_DECR`] (the two-word ones only ever match as bigrams).
+const DAMPENERS: [&str; 24] = [
+    "almost",
+    "barely",
+    "hardly",
+    "just enough",
+    "kind of",
+    "kinda",
+    "kindof",
+    "kind-of",
+    "less",
+    "little",
+    "marginal",
+    "marginally",
+    "occasional",
+    "occasionally",
+    "partly",
+    "scarce",
+    "scarcely",
+    "slight",
+    "slightly",
+    "somewhat",
+    "sort of",
+    "sorta",
+    "sortof",
+    "sort-of",
+];
+
+/// A booster's or dampener's scalar.
 fn booster(word_lower: &str) -> Option<f64> {
-    Some(match word_lower {
-        "absolutely" | "amazingly" | "awfully" | "completely" | "considerable" | "considerably" | "decidedly"
-        | "deeply" | "effing" | "enormous" | "enormously" | "entirely" | "especially" | "exceptional"
-        | "exceptionally" | "extreme" | "extremely" | "fabulously" | "flipping" | "flippin" | "frackin"
-        | "fracking" | "fricking" | "frickin" | "frigging" | "friggin" | "fully" | "fuckin" | "fucking" | "fuggin"
-        | "fugging" | "greatly" | "hella" | "highly" | "hugely" | "incredible" | "incredibly" | "intensely"
-        | "major" | "majorly" | "more" | "most" | "particularly" | "purely" | "quite" | "really" | "remarkably"
-        | "so" | "substantially" | "thoroughly" | "total" | "totally" | "tremendous" | "tremendously" | "uber"
-        | "unbelievably" | "unusually" | "utter" | "utterly" | "very" => B_INCR,
-        "almost" | "barely" | "hardly" | "just enough" | "kind of" | "kinda" | "kindof" | "kind-of" | "less"
-        | "little" | "marginal" | "marginally" | "occasional" | "occasionally" | "partly" | "scarce" | "scarcely"
-        | "slight" | "slightly" | "somewhat" | "sort of" | "sorta" | "sortof" | "sort-of" => B_DECR,
-        _ => return None,
-    })
+    if BOOSTERS.contains(&word_lower) {
+        Some(B_INCR)
+    } else if DAMPENERS.contains(&word_lower) {
+        Some(B_DECR)
+    } else {
+        None
+    }
 }
 
 /// The four scores, rounded as the reference rounds them (3 decimals, compound 4).
@@ -125,8 +208,17 @@ pub struct Polarity {
 /// The analyser: the lexicon and emoji descriptions, loaded once.
 #[derive(Debug)]
 pub struct Vader {
-    lexicon: FxHashMap<&'static str, f64>,
+    /// Every word a rule reads, lower-cased: lexicon valence, booster scalar, negation.
+    words: FxHashMap<&'static str, WordInfo>,
     emoji: FxHashMap<char, &'static str>,
+}
+
+/// What the rules know of one lower-cased word; one hash lookup per token answers all three.
+#[derive(Debug, Clone, Copy, Default)]
+struct WordInfo {
+    valence: Option<f64>,
+    booster: Option<f64>,
+    negation: bool,
 }
 
 static LEXICON: &str = include_str!("../data/vader_lexicon.tsv");
@@ -142,14 +234,20 @@ impl Vader {
     /// An analyser whose lexicon is the reference's with `additions` added or replaced (the
     /// reference allows the same by updating its `lexicon` dict).
     pub fn with_additions(additions: &[(&'static str, f64)]) -> Vader {
-        let mut lexicon: FxHashMap<&'static str, f64> = LEXICON
-            .lines()
-            .map(|line| {
-                let (word, valence) = line.split_once('\t').expect("lexicon lines are word<TAB>valence");
-                (word, valence.parse().expect("lexicon valences are numbers"))
-            })
-            .collect();
-        lexicon.extend(additions.iter().copied());
+        let mut words: FxHashMap<&'static str, WordInfo> = FxHashMap::default();
+        let lexicon = LEXICON.lines().map(|line| {
+            let (word, valence) = line.split_once('\t').expect("lexicon lines are word<TAB>valence");
+            (word, valence.parse::<f64>().expect("lexicon valences are numbers"))
+        });
+        for (word, valence) in lexicon.chain(additions.iter().copied()) {
+            words.entry(word).or_default().valence = Some(valence);
+        }
+        for word in BOOSTERS.iter().chain(&DAMPENERS) {
+            words.entry(word).or_default().booster = booster(word);
+        }
+        for word in NEGATE {
+            words.entry(word).or_default().negation = true;
+        }
         let emoji = EMOJI
             .lines()
             .map(|line| {
@@ -160,31 +258,56 @@ impl Vader {
                 (c, description)
             })
             .collect();
-        Vader { lexicon, emoji }
+        Vader { words, emoji }
     }
 
     /// Scores one text (best one sentence at a time, as the reference recommends).
     pub fn polarity_scores(&self, text: &str) -> Polarity {
         let text = self.describe_emoji(text);
         let text = text.trim_matches(is_py_space);
-        let tokens: Vec<&str> = py_split(text).map(strip_punc_if_word).collect();
-        let lower: Vec<Cow<'_, str>> = tokens.iter().map(|t| py_lower(t)).collect();
-        let valence_of: Vec<Option<f64>> = lower.iter().map(|w| self.lexicon.get(w.as_ref()).copied()).collect();
-        let s = Sentence {
-            tokens: &tokens,
-            lower: &lower,
-            valence_of: &valence_of,
-            cap_diff: allcap_differential(&tokens),
-        };
+        SCRATCH.with_borrow_mut(|scratch| self.score(text, scratch))
+    }
 
-        let mut sentiments = Vec::with_capacity(tokens.len());
+    fn score(&self, text: &str, scratch: &mut Scratch) -> Polarity {
+        let Scratch { lower, tokens, sentiments } = scratch;
+        // Everything the rules ask of a token, worked out once. ASCII text is lower-cased in
+        // one go (offsets do not move); other text token by token, as Python would.
+        lower.clear();
+        tokens.clear();
+        let ascii = text.is_ascii();
+        if ascii {
+            lower.push_str(text);
+            lower.make_ascii_lowercase();
+        }
+        for raw in py_split(text).map(strip_punc_if_word) {
+            let start = raw.as_ptr() as usize - text.as_ptr() as usize;
+            let span = if ascii {
+                start..start + raw.len()
+            } else {
+                let from = lower.len();
+                lower.push_str(&py_lower(raw));
+                from..lower.len()
+            };
+            let word = &lower[span.clone()];
+            let info = self.words.get(word).copied().unwrap_or_default();
+            tokens.push(Token {
+                lower: span,
+                valence: info.valence,
+                booster: info.booster,
+                negation: info.negation || word.as_bytes().windows(3).any(|w| w == b"n't"),
+                upper: py_isupper(raw),
+            });
+        }
+        let upper = tokens.iter().filter(|t| t.upper).count();
+        let s = Sentence { lower, tokens, cap_diff: 0 < tokens.len() - upper && upper > 0 };
+        sentiments.clear();
         for i in 0..tokens.len() {
             let skip =
-                booster(&lower[i]).is_some() || (i + 1 < tokens.len() && lower[i] == "kind" && lower[i + 1] == "of");
+                tokens[i].booster.is_some() || (i + 1 < tokens.len() && s.word(i) == "kind" && s.word(i + 1) == "of");
             sentiments.push(if skip { 0.0 } else { s.valence(i) });
         }
-        but_check(&lower, &mut sentiments);
-        score_valence(&sentiments, text)
+        but_check(&s, sentiments);
+        score_valence(sentiments, text)
     }
 
     /// Replaces each emoji by its description, as the reference does before tokenising.
@@ -212,26 +335,54 @@ impl Vader {
     }
 }
 
-/// One tokenised text and what the rules read of it.
+/// A token and what the rules read of it.
+/// Buffers reused from one text to the next, so scoring allocates nothing once warm.
+#[derive(Default)]
+struct Scratch {
+    /// The lower-cased tokens (for ASCII text, the whole text lower-cased).
+    lower: String,
+    tokens: Vec<Token>,
+    sentiments: Vec<f64>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+#[derive(Clone)]
+struct Token {
+    /// Where the lower-cased token is in [`Scratch::lower`], as the rules compare it.
+    lower: std::ops::Range<usize>,
+    /// Its lexicon valence.
+    valence: Option<f64>,
+    /// Its booster (or dampener) scalar.
+    booster: Option<f64>,
+    /// A negation word, or contains "n't".
+    negation: bool,
+    /// Python's `isupper()` of the token as written.
+    upper: bool,
+}
+
+/// One tokenised text.
 struct Sentence<'a> {
-    tokens: &'a [&'a str],
-    lower: &'a [Cow<'a, str>],
-    valence_of: &'a [Option<f64>],
+    lower: &'a str,
+    tokens: &'a [Token],
+    /// Some but not all tokens in ALL CAPS (the reference's `allcap_differential`).
     cap_diff: bool,
 }
 
 impl Sentence<'_> {
     fn in_lexicon(&self, i: usize) -> bool {
-        self.valence_of[i].is_some()
+        self.tokens[i].valence.is_some()
     }
 
     fn word(&self, i: usize) -> &str {
-        &self.lower[i]
+        &self.lower[self.tokens[i].lower.clone()]
     }
 
     /// The reference's `sentiment_valence` for token `i`.
     fn valence(&self, i: usize) -> f64 {
-        let Some(base) = self.valence_of[i] else { return 0.0 };
+        let Some(base) = self.tokens[i].valence else { return 0.0 };
         let mut valence = base;
         // "no" before a lexicon word negates it instead of counting on its own.
         if self.word(i) == "no" && i + 1 < self.tokens.len() && self.in_lexicon(i + 1) {
@@ -243,7 +394,7 @@ impl Sentence<'_> {
         {
             valence = base * N_SCALAR;
         }
-        if self.cap_diff && py_isupper(self.tokens[i]) {
+        if self.cap_diff && self.tokens[i].upper {
             // Zero counts as negative here, as in the reference.
             valence += if valence > 0.0 { C_INCR } else { -C_INCR };
         }
@@ -267,19 +418,18 @@ impl Sentence<'_> {
     }
 
     fn scalar_inc_dec(&self, j: usize, valence: f64) -> f64 {
-        let Some(mut scalar) = booster(self.word(j)) else { return 0.0 };
+        let Some(mut scalar) = self.tokens[j].booster else { return 0.0 };
         if valence < 0.0 {
             scalar = -scalar;
         }
-        if self.cap_diff && py_isupper(self.tokens[j]) {
+        if self.cap_diff && self.tokens[j].upper {
             scalar += if valence > 0.0 { C_INCR } else { -C_INCR };
         }
         scalar
     }
 
     fn negated(&self, j: usize) -> bool {
-        let w = self.word(j);
-        is_negation_word(w) || w.contains("n't")
+        self.tokens[j].negation
     }
 
     fn negation_check(&self, valence: f64, start: usize, i: usize) -> f64 {
@@ -367,8 +517,8 @@ fn two_word_booster(a: &str, b: &str) -> Option<f64> {
 
 /// The reference's `but` rule. It looks each sentiment up by *value* (`list.index`), so a value
 /// that repeats rescales its first occurrence again and again; kept for parity.
-fn but_check(lower: &[Cow<'_, str>], sentiments: &mut [f64]) {
-    let Some(but) = lower.iter().position(|w| w == "but") else { return };
+fn but_check(s: &Sentence<'_>, sentiments: &mut [f64]) {
+    let Some(but) = (0..s.tokens.len()).position(|i| s.word(i) == "but") else { return };
     for k in 0..sentiments.len() {
         let value = sentiments[k];
         let first = sentiments.iter().position(|&x| x == value).expect("value is in the list");
@@ -438,17 +588,20 @@ fn normalize(score: f64) -> f64 {
 }
 
 /// Python's `round(x, digits)`: the decimal nearest the exact binary value, ties to even.
-fn py_round(x: f64, digits: i32) -> f64 {
-    let scale = 10f64.powi(digits);
+fn py_round(x: f64, digits: usize) -> f64 {
+    let scale = [1.0, 10.0, 100.0, 1_000.0, 10_000.0][digits];
     let scaled = x * scale;
     // Away from a tie the product's rounding error cannot change the answer; a quotient of two
-    // exact integers is correctly rounded, as Python's result is.
-    let frac = scaled - scaled.trunc();
+    // exact integers is correctly rounded, as Python's result is. (Scores are within ±1e4, so
+    // the integer conversion is exact.)
+    let whole = scaled as i64;
+    let frac = scaled - whole as f64;
     if (frac.abs() - 0.5).abs() > 1e-6 {
-        return scaled.round() / scale;
+        let rounded = whole + i64::from(frac > 0.5) - i64::from(frac < -0.5);
+        return rounded as f64 / scale;
     }
     // Near a tie, decide on the exact value, as formatting does.
-    format!("{:.*}", digits as usize, x).parse().expect("formatted float parses")
+    format!("{x:.digits$}").parse().expect("formatted float parses")
 }
 
 /// Python's `str.split()`: runs of [`is_py_space`] separate words. Byte-wise on ASCII text.
@@ -503,6 +656,10 @@ fn py_lower(token: &str) -> Cow<'_, str> {
 
 /// Python's `str.isupper`: some cased character, and none lowercase or titlecase.
 fn py_isupper(token: &str) -> bool {
+    if token.is_ascii() {
+        let bytes = token.as_bytes();
+        return !bytes.iter().any(u8::is_ascii_lowercase) && bytes.iter().any(u8::is_ascii_uppercase);
+    }
     let mut cased = false;
     for c in token.chars() {
         if c.is_lowercase() || is_titlecase(c) {
@@ -518,13 +675,6 @@ fn is_titlecase(c: char) -> bool {
     matches!(c,
         '\u{1C5}' | '\u{1C8}' | '\u{1CB}' | '\u{1F2}' | '\u{1F88}'..='\u{1F8F}' | '\u{1F98}'..='\u{1F9F}'
         | '\u{1FA8}'..='\u{1FAF}' | '\u{1FBC}' | '\u{1FCC}' | '\u{1FFC}')
-}
-
-/// Some but not all tokens in ALL CAPS.
-fn allcap_differential(tokens: &[&str]) -> bool {
-    let upper = tokens.iter().filter(|t| py_isupper(t)).count();
-    let differential = tokens.len() - upper;
-    0 < differential && differential < tokens.len()
 }
 
 #[cfg(test)]
@@ -558,6 +708,8 @@ mod tests {
         assert_eq!(py_round(2.675, 2), 2.67, "2.675 is stored just below the tie");
         assert_eq!(py_round(0.0005, 3), 0.001, "0.0005 is stored just above the tie");
         assert_eq!(py_round(-0.12345, 4), -0.1235);
+        assert_eq!((py_round(0.4567, 3), py_round(-0.4567, 3), py_round(0.0004, 3)), (0.457, -0.457, 0.0));
+        assert_eq!((py_round(0.99995, 4), py_round(-1.0, 4), py_round(0.0, 3)), (1.0, -1.0, 0.0));
     }
 
     #[test]

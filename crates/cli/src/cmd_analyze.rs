@@ -46,21 +46,74 @@ pub fn run(cmd: AnalyzeCommand) -> Result<ExitCode> {
     }
 }
 
+/// Lines read per round: enough to keep both cores busy, few enough to stream.
+const SENTIMENT_CHUNK: usize = 16_384;
+/// Lines per parallel task.
+const SENTIMENT_TASK: usize = 512;
+
 fn sentiment() -> Result<ExitCode> {
+    use rayon::prelude::*;
     let vader = Vader::get();
-    let stdin = std::io::stdin().lock();
-    let mut out = BufWriter::new(std::io::stdout().lock());
-    for (n, line) in stdin.split(b'\n').enumerate() {
-        let mut line = line.context("reading stdin")?;
-        if line.last() == Some(&b'\r') {
-            line.pop();
+    let mut stdin = std::io::stdin().lock();
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut buf: Vec<u8> = Vec::new();
+    let mut lines: Vec<(usize, usize)> = Vec::with_capacity(SENTIMENT_CHUNK);
+    let mut line_no = 0usize;
+    loop {
+        buf.clear();
+        lines.clear();
+        while lines.len() < SENTIMENT_CHUNK {
+            let start = buf.len();
+            if stdin.read_until(b'\n', &mut buf).context("reading stdin")? == 0 {
+                break;
+            }
+            let mut end = buf.len();
+            if buf[end - 1] == b'\n' {
+                end -= 1;
+            }
+            if end > start && buf[end - 1] == b'\r' {
+                end -= 1;
+            }
+            lines.push((start, end));
         }
-        let text = std::str::from_utf8(&line).with_context(|| format!("stdin line {}: not UTF-8", n + 1))?;
-        serde_json::to_writer(&mut out, &vader.polarity_scores(text))?;
-        out.write_all(b"\n")?;
+        if lines.is_empty() {
+            break;
+        }
+        // Scored in parallel, written in input order.
+        let scored: Vec<Result<String, usize>> = lines
+            .par_chunks(SENTIMENT_TASK)
+            .enumerate()
+            .map(|(task, spans)| {
+                let mut text_out = String::with_capacity(spans.len() * 64);
+                for (i, &(start, end)) in spans.iter().enumerate() {
+                    let text =
+                        std::str::from_utf8(&buf[start..end]).map_err(|_| line_no + task * SENTIMENT_TASK + i + 1)?;
+                    write_polarity(&mut text_out, &vader.polarity_scores(text));
+                }
+                Ok(text_out)
+            })
+            .collect();
+        for part in scored {
+            let part = part.map_err(|n| anyhow::anyhow!("stdin line {n}: not UTF-8"))?;
+            out.write_all(part.as_bytes()).context("writing stdout")?;
+        }
+        line_no += lines.len();
     }
     out.flush().context("writing stdout")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// One output line, `{"compound":…,"pos":…,"neu":…,"neg":…}`, numbers printed shortest-exact
+/// as Python prints them.
+fn write_polarity(out: &mut String, p: &analytics::vader::Polarity) {
+    let mut number = ryu::Buffer::new();
+    for (key, value) in
+        [("{\"compound\":", p.compound), (",\"pos\":", p.pos), (",\"neu\":", p.neu), (",\"neg\":", p.neg)]
+    {
+        out.push_str(key);
+        out.push_str(number.format_finite(value));
+    }
+    out.push_str("}\n");
 }
 
 /// A turn as JSON: the generator's and the common transcript-export shapes.
