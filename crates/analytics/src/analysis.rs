@@ -3,7 +3,9 @@
 
 use serde::Serialize;
 
-use crate::cues::{Clause, clauses};
+use std::sync::LazyLock;
+
+use crate::cues::{Clause, Phrases, clauses};
 use crate::scores::{ImprovedScores, Scores, Signals, improved_scores, origin_scores};
 use crate::transcript::{Speaker, TalkMetrics, Turn, talk_metrics};
 use crate::vader::{Polarity, Vader};
@@ -211,73 +213,81 @@ fn side_sentiment(scores: &[f64]) -> Option<SideSentiment> {
 // ---------------------------------------------------------------------------------------------
 
 /// Someone above the agent.
-const HIGHER_UP: [&str; 9] = [
-    "supervisor",
-    "manager",
-    "someone in charge",
-    "someone higher up",
-    "someone senior",
-    "team lead",
-    "team leader",
-    "your boss",
-    "escalate",
-];
+static HIGHER_UP: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "supervisor",
+        "manager",
+        "someone in charge",
+        "someone higher up",
+        "someone senior",
+        "team lead",
+        "team leader",
+        "your boss",
+        "escalate",
+    ])
+});
 /// Words that make a mention of a manager a request for one.
 const ASKING: [&str; 18] = [
     "want", "speak", "talk", "get", "put", "need", "like", "demand", "see", "escalate", "connect", "bring", "let",
     "transfer", "give", "insist", "can", "may",
 ];
-const CANCEL: [&str; 16] = [
-    "cancel my account",
-    "cancel my membership",
-    "cancel my subscription",
-    "cancel my service",
-    "cancel my contract",
-    "cancel my plan",
-    "cancel every",
-    "cancelling my",
-    "canceling my",
-    "close my account",
-    "closing my account",
-    "business elsewhere",
-    "taking my business",
-    "take my business",
-    "switch to a competitor",
-    "switching to a competitor",
-];
-const COMPLAINT: [&str; 14] = [
-    "file a complaint",
-    "filing a complaint",
-    "formal complaint",
-    "make a complaint",
-    "lodge a complaint",
-    "report this",
-    "reporting this",
-    "leave a review",
-    "leaving a review",
-    "consumer protection",
-    "better business bureau",
-    "my lawyer",
-    "legal action",
-    "hearing from me",
-];
+static CANCEL: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "cancel my account",
+        "cancel my membership",
+        "cancel my subscription",
+        "cancel my service",
+        "cancel my contract",
+        "cancel my plan",
+        "cancel every",
+        "cancelling my",
+        "canceling my",
+        "close my account",
+        "closing my account",
+        "business elsewhere",
+        "taking my business",
+        "take my business",
+        "switch to a competitor",
+        "switching to a competitor",
+    ])
+});
+static COMPLAINT: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "file a complaint",
+        "filing a complaint",
+        "formal complaint",
+        "make a complaint",
+        "lodge a complaint",
+        "report this",
+        "reporting this",
+        "leave a review",
+        "leaving a review",
+        "consumer protection",
+        "better business bureau",
+        "my lawyer",
+        "legal action",
+        "hearing from me",
+    ])
+});
 /// The contact centre handing the call on.
-const HANDOFF: [&str; 14] = [
-    "transfer you",
-    "transfer your call",
-    "transferring you",
-    "transferring your call",
-    "connecting you",
-    "put you through",
-    "putting you through",
-    "bring my supervisor",
-    "get my supervisor",
-    "connecting my supervisor",
-    "bring in my supervisor",
-    "escalate this",
-    "escalating this",
-    "escalating your",
-];
+static HANDOFF: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "transfer you",
+        "transfer your call",
+        "transferring you",
+        "transferring your call",
+        "connecting you",
+        "put you through",
+        "putting you through",
+        "bring my supervisor",
+        "get my supervisor",
+        "connecting my supervisor",
+        "bring in my supervisor",
+        "escalate this",
+        "escalating this",
+        "escalating your",
+    ])
+});
 /// Words before a hand-off in its clause that make it an offer the customer may decline.
 const OFFERING: [&str; 9] = ["if", "could", "would", "can", "prefer", "want", "like", "option", "able"];
 /// Words anywhere in the turn that make a hand-off conditional ("… if you want a second opinion").
@@ -311,7 +321,8 @@ fn customer_escalation(c: &Clause) -> Option<EscalationKind> {
         return Some(EscalationKind::SupervisorRequest);
     }
     // "Transfer me" as a demand, not "don't transfer me".
-    if c.affirms(&["transfer me", "put me through"]).is_some() {
+    static DEMANDS_TRANSFER: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(&["transfer me", "put me through"]));
+    if c.affirms(&DEMANDS_TRANSFER).is_some() {
         return Some(EscalationKind::SupervisorRequest);
     }
     None
@@ -340,91 +351,99 @@ enum Offer {
 }
 
 /// A completed fix: "I've refunded …", "that's fixed now".
-const DONE: [&str; 30] = [
-    "i've refunded",
-    "i've reversed",
-    "i've applied",
-    "i've issued",
-    "i've sent",
-    "i've taken care",
-    "i've fixed",
-    "i've updated",
-    "i've corrected",
-    "i've processed",
-    "i've reset",
-    "i've credited",
-    "i've rescheduled",
-    "i've cancelled",
-    "i've changed",
-    "i've arranged",
-    "i've resent",
-    "i've booked",
-    "i've replaced",
-    "i've approved",
-    "i've waived",
-    "i have refunded",
-    "i have sent",
-    "i have fixed",
-    "that's fixed",
-    "it's fixed",
-    "is fixed",
-    "all set",
-    "been resolved",
-    "been refunded",
-];
+static DONE: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "i've refunded",
+        "i've reversed",
+        "i've applied",
+        "i've issued",
+        "i've sent",
+        "i've taken care",
+        "i've fixed",
+        "i've updated",
+        "i've corrected",
+        "i've processed",
+        "i've reset",
+        "i've credited",
+        "i've rescheduled",
+        "i've cancelled",
+        "i've changed",
+        "i've arranged",
+        "i've resent",
+        "i've booked",
+        "i've replaced",
+        "i've approved",
+        "i've waived",
+        "i have refunded",
+        "i have sent",
+        "i have fixed",
+        "that's fixed",
+        "it's fixed",
+        "is fixed",
+        "all set",
+        "been resolved",
+        "been refunded",
+    ])
+});
 /// Only part of it: "part of", "the rest needs approval".
-const PARTIAL: [&str; 19] = [
-    "part of",
-    "partial",
-    "half of",
-    "the rest",
-    "needs approval",
-    "needs a",
-    "has to be approved",
-    "needs to be approved",
-    "will be approved",
-    "once we receive",
-    "out of stock",
-    "for now",
-    "in the meantime",
-    "pending",
-    "less than",
-    "restocking fee",
-    "for the remainder",
-    "store credit",
-    "sign-off",
-];
+static PARTIAL: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "part of",
+        "partial",
+        "half of",
+        "the rest",
+        "needs approval",
+        "needs a",
+        "has to be approved",
+        "needs to be approved",
+        "will be approved",
+        "once we receive",
+        "out of stock",
+        "for now",
+        "in the meantime",
+        "pending",
+        "less than",
+        "restocking fee",
+        "for the remainder",
+        "store credit",
+        "sign-off",
+    ])
+});
 /// The centre cannot do it.
-const CANNOT: [&str; 16] = [
-    "can't",
-    "cannot",
-    "not able",
-    "unable",
-    "nothing i can",
-    "nothing else i can",
-    "doesn't allow",
-    "won't be able",
-    "afraid",
-    "not possible",
-    "no way",
-    "policy",
-    "all i can do",
-    "couldn't",
-    "has closed",
-    "not eligible",
-];
+static CANNOT: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "can't",
+        "cannot",
+        "not able",
+        "unable",
+        "nothing i can",
+        "nothing else i can",
+        "doesn't allow",
+        "won't be able",
+        "afraid",
+        "not possible",
+        "no way",
+        "policy",
+        "all i can do",
+        "couldn't",
+        "has closed",
+        "not eligible",
+    ])
+});
 /// Follow-ups that leave the problem open: a call back, a case, a review.
-const LATER: [&str; 9] = [
-    "call you back",
-    "get back to you",
-    "follow up",
-    "priority case",
-    "opening a case",
-    "open a case",
-    "opening a ticket",
-    "review this",
-    "taking ownership",
-];
+static LATER: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "call you back",
+        "get back to you",
+        "follow up",
+        "priority case",
+        "opening a case",
+        "open a case",
+        "opening a ticket",
+        "review this",
+        "taking ownership",
+    ])
+});
 
 /// The customer's reaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -434,64 +453,70 @@ enum Reply {
     Refuses,
 }
 
-const ACCEPTS: [&str; 18] = [
-    "that works",
-    "that solves",
-    "solves it",
-    "solves everything",
-    "takes care of it",
-    "perfect",
-    "exactly what i needed",
-    "sounds fine",
-    "sounds good",
-    "sounds great",
-    "that's great",
-    "that's fine",
-    "that helps",
-    "helpful",
-    "appreciate",
-    "thank you",
-    "thanks",
-    "wonderful",
-];
-const PARTLY: [&str; 12] = [
-    "part of",
-    "half of",
-    "the rest",
-    "a start",
-    "progress",
-    "a bit",
-    "fix everything",
-    "pending",
-    "partly",
-    "only half",
-    "wait for the rest",
-    "keep an eye",
-];
-const REFUSES: [&str; 22] = [
-    "not good enough",
-    "doesn't solve",
-    "doesn't really solve",
-    "never mind",
-    "won't work",
-    "doesn't work",
-    "doesn't really work",
-    "useless",
-    "haven't fixed",
-    "terrible answer",
-    "not what i asked",
-    "a shame",
-    "still broken",
-    "still not",
-    "still there",
-    "still waiting",
-    "absolutely not",
-    "not acceptable",
-    "unacceptable",
-    "ridiculous",
-    "not resolved",
-    "repeating myself",
-];
+static ACCEPTS: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "that works",
+        "that solves",
+        "solves it",
+        "solves everything",
+        "takes care of it",
+        "perfect",
+        "exactly what i needed",
+        "sounds fine",
+        "sounds good",
+        "sounds great",
+        "that's great",
+        "that's fine",
+        "that helps",
+        "helpful",
+        "appreciate",
+        "thank you",
+        "thanks",
+        "wonderful",
+    ])
+});
+static PARTLY: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "part of",
+        "half of",
+        "the rest",
+        "a start",
+        "progress",
+        "a bit",
+        "fix everything",
+        "pending",
+        "partly",
+        "only half",
+        "wait for the rest",
+        "keep an eye",
+    ])
+});
+static REFUSES: LazyLock<Phrases> = LazyLock::new(|| {
+    Phrases::new(&[
+        "not good enough",
+        "doesn't solve",
+        "doesn't really solve",
+        "never mind",
+        "won't work",
+        "doesn't work",
+        "doesn't really work",
+        "useless",
+        "haven't fixed",
+        "terrible answer",
+        "not what i asked",
+        "a shame",
+        "still broken",
+        "still not",
+        "still there",
+        "still waiting",
+        "absolutely not",
+        "not acceptable",
+        "unacceptable",
+        "ridiculous",
+        "not resolved",
+        "repeating myself",
+    ])
+});
 
 fn find_resolution(turns: &[Turn], parsed: &[Vec<Clause>]) -> (Resolution, Option<usize>) {
     // The centre's last commitment, and what the customer said after it.
@@ -571,7 +596,7 @@ fn customer_reply(clauses: &[Clause]) -> Option<Reply> {
     for c in clauses {
         partly |= c.mentions(&PARTLY);
         // "I don't think that solves it": an acceptance, negated, is a refusal.
-        refuses |= c.mentions(&REFUSES) || ACCEPTS.iter().any(|a| c.find(a).is_some_and(|at| c.negated_at(at)));
+        refuses |= c.mentions(&REFUSES) || c.denies(&ACCEPTS);
         accepts |= c.affirms(&ACCEPTS).is_some();
     }
     if partly {
@@ -587,7 +612,9 @@ fn customer_reply(clauses: &[Clause]) -> Option<Reply> {
 
 fn hung_up(turns: &[Turn], parsed: &[Vec<Clause>]) -> bool {
     let Some(last) = turns.iter().rposition(|t| t.speaker == Speaker::Customer) else { return false };
-    parsed[last].iter().any(|c| c.mentions(&["hanging up", "forget it", "goodbye", "bye", "i'm done", "pointless"]))
+    static GIVING_UP: LazyLock<Phrases> =
+        LazyLock::new(|| Phrases::new(&["hanging up", "forget it", "goodbye", "bye", "i'm done", "pointless"]));
+    parsed[last].iter().any(|c| c.mentions(&GIVING_UP))
 }
 
 #[cfg(test)]

@@ -68,18 +68,18 @@ impl Clause {
         &self.words
     }
 
-    /// Where `cue` (words separated by spaces, `*` for any word) starts, if it occurs. One
-    /// short word that recognisers insert on noise ("someone higher *it* up") may stand between
-    /// two of the cue's words.
+    /// Where `cue` (words separated by spaces, `*` for any word) first starts, if it occurs.
+    /// One short word that recognisers insert on noise ("someone higher *it* up") may stand
+    /// between two of the cue's words.
     pub fn find(&self, cue: &str) -> Option<usize> {
-        let first = cue.split(' ').next().unwrap_or(cue);
-        (0..self.words.len()).find(|&i| (first == "*" || self.words[i] == first) && self.matches_at(i, cue))
+        let cue: Vec<&str> = cue.split(' ').collect();
+        (0..self.words.len()).find(|&i| self.matches_at(i, &cue))
     }
 
-    fn matches_at(&self, start: usize, cue: &str) -> bool {
+    fn matches_at(&self, start: usize, cue: &[&str]) -> bool {
         let word_is = |at: usize, c: &str| self.words.get(at).is_some_and(|w| c == "*" || w == c);
         let mut at = start;
-        for (k, c) in cue.split(' ').enumerate() {
+        for (k, c) in cue.iter().enumerate() {
             if word_is(at, c) {
                 at += 1;
             } else if k > 0
@@ -94,25 +94,58 @@ impl Clause {
         true
     }
 
+    /// Every position where one of `phrases` starts, in order.
+    pub fn occurrences<'a>(&'a self, phrases: &'a Phrases) -> impl Iterator<Item = usize> + 'a {
+        (0..self.words.len()).filter(move |&i| {
+            phrases.by_first.get(self.words[i].as_str()).is_some_and(|cues| cues.iter().any(|c| self.matches_at(i, c)))
+        })
+    }
+
     /// Whether a negator stands within reach before position `at`.
     pub fn negated_at(&self, at: usize) -> bool {
         let from = at.saturating_sub(NEGATION_REACH);
         self.words[from..at].iter().any(|w| NEGATORS.contains(&w.as_str()) || w.ends_with("n't"))
     }
 
-    /// The first of `cues` that occurs and is not negated.
-    pub fn affirms(&self, cues: &[&str]) -> Option<usize> {
-        cues.iter().filter_map(|c| self.find(c)).find(|&at| !self.negated_at(at))
+    /// The first occurrence of one of `phrases` that is not negated.
+    pub fn affirms(&self, phrases: &Phrases) -> Option<usize> {
+        self.occurrences(phrases).find(|&at| !self.negated_at(at))
     }
 
-    /// Whether any of `cues` occurs, negated or not.
-    pub fn mentions(&self, cues: &[&str]) -> bool {
-        cues.iter().any(|c| self.find(c).is_some())
+    /// Whether one of `phrases` occurs negated ("I don't think that works").
+    pub fn denies(&self, phrases: &Phrases) -> bool {
+        self.occurrences(phrases).any(|at| self.negated_at(at))
+    }
+
+    /// Whether one of `phrases` occurs, negated or not.
+    pub fn mentions(&self, phrases: &Phrases) -> bool {
+        self.occurrences(phrases).next().is_some()
     }
 
     /// Whether any word is one of `words`.
     pub fn has_word(&self, words: &[&str]) -> bool {
         self.words.iter().any(|w| words.contains(&w.as_str()))
+    }
+}
+
+/// A set of cue phrases, indexed by first word so a clause is read once whatever the number
+/// of phrases. Phrases are lower-case words separated by single spaces; the first word is
+/// literal (no `*`).
+#[derive(Debug)]
+pub struct Phrases {
+    by_first: rustc_hash::FxHashMap<&'static str, Vec<Vec<&'static str>>>,
+}
+
+impl Phrases {
+    /// Indexes `list`.
+    pub fn new(list: &[&'static str]) -> Phrases {
+        let mut by_first: rustc_hash::FxHashMap<&'static str, Vec<Vec<&'static str>>> = Default::default();
+        for phrase in list {
+            let words: Vec<&'static str> = phrase.split(' ').collect();
+            assert!(words[0] != "*", "{phrase:?}: a phrase starts with a literal word");
+            by_first.entry(words[0]).or_default().push(words);
+        }
+        Phrases { by_first }
     }
 }
 
@@ -224,13 +257,20 @@ mod tests {
 
     #[test]
     fn negation_reaches_a_few_words_back_within_the_clause() {
+        let manager = Phrases::new(&["manager"]);
         let c = &clauses("I don't even need a manager")[0];
         let at = c.find("manager").expect("present");
         assert!(c.negated_at(at));
-        assert_eq!(c.affirms(&["manager"]), None);
+        assert_eq!(c.affirms(&manager), None);
+        assert!(c.denies(&manager) && c.mentions(&manager));
         // A negator in an earlier clause does not reach.
         let cs = clauses("No. Get me a manager");
-        assert_eq!(cs[1].affirms(&["manager"]), Some(3));
+        assert_eq!(cs[1].affirms(&manager), Some(3));
+        // Every occurrence counts: the second, affirmed one is found.
+        let c = &clauses("not a manager thing i want a manager now I said")[0];
+        assert_eq!(c.affirms(&manager), None, "both within reach of 'not'");
+        let c = &clauses("no refund for this one item ever again so now get a manager")[0];
+        assert_eq!(c.affirms(&manager), Some(12));
         assert_eq!(clauses("put your supervisor on")[0].find("put * supervisor"), Some(0));
         assert_eq!(clauses("someone higher it up")[0].find("someone higher up"), Some(0), "one inserted word");
         assert_eq!(clauses("someone higher it the up")[0].find("someone higher up"), None, "two are too many");
