@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::BusError;
 use crate::entry::{Envelope, PutEventsEntry, PutEventsResultEntry, envelope_time};
-use crate::model::{Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, check_name};
+use crate::model::{BusInfo, Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, check_name};
 use crate::store;
 use crate::transform::{Context, JsonPath, Transformer};
 
@@ -287,12 +287,109 @@ impl EventBus {
         .collect()
     }
 
-    /// Adds or replaces targets of a rule (PutTargets).
+    /// Every bus: name, ARN, description, creation time (epoch seconds), by name.
     ///
     /// # Errors
     ///
-    /// A missing rule, invalid ids or retry policies, or more targets than the rule may have.
-    pub fn put_targets(&mut self, bus: &str, rule: &str, targets: &[Target]) -> Result<(), BusError> {
+    /// The store could not be read.
+    pub fn buses(&self) -> Result<Vec<BusInfo>, BusError> {
+        let mut stmt = self.conn.prepare("SELECT name, arn, description, created_at FROM buses ORDER BY name")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(BusInfo { name: r.get(0)?, arn: r.get(1)?, description: r.get(2)?, created_at: r.get(3)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes a bus without rules (DeleteEventBus). `default` cannot be deleted; a bus that does
+    /// not exist is not an error, as on AWS.
+    ///
+    /// # Errors
+    ///
+    /// `default`, or a bus that still has rules.
+    pub fn delete_bus(&mut self, name: &str) -> Result<(), BusError> {
+        if name == "default" {
+            return Err(BusError::Validation("Cannot delete event bus default.".into()));
+        }
+        let rules: i64 = self.conn.query_row("SELECT COUNT(*) FROM rules WHERE bus = ?1", [name], |r| r.get(0))?;
+        if rules > 0 {
+            return Err(BusError::Validation(format!("Event bus {name} still has {rules} rules; delete them first.")));
+        }
+        self.conn.execute("DELETE FROM buses WHERE name = ?1", [name])?;
+        self.reload()
+    }
+
+    /// Deletes a rule without targets (DeleteRule). A rule that does not exist is not an error.
+    ///
+    /// # Errors
+    ///
+    /// A missing bus, or a rule that still has targets.
+    pub fn delete_rule(&mut self, bus: &str, rule: &str) -> Result<(), BusError> {
+        if !self.has_bus(bus) {
+            return Err(BusError::NotFound(format!("Event bus {bus} does not exist.")));
+        }
+        let targets: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM targets WHERE bus = ?1 AND rule = ?2",
+            params![bus, rule],
+            |r| r.get(0),
+        )?;
+        if targets > 0 {
+            return Err(BusError::Validation("Rule can't be deleted since it has targets.".into()));
+        }
+        self.conn.execute("DELETE FROM rules WHERE bus = ?1 AND name = ?2", params![bus, rule])?;
+        self.reload()
+    }
+
+    /// A rule's targets, by id (ListTargetsByRule).
+    ///
+    /// # Errors
+    ///
+    /// A missing rule.
+    pub fn targets(&self, bus: &str, rule: &str) -> Result<Vec<Target>, BusError> {
+        self.require_rule(bus, rule)?;
+        let mut found: Vec<Target> =
+            self.targets.values().filter(|t| t.bus == bus && t.rule == rule).map(|t| t.target.clone()).collect();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(found)
+    }
+
+    /// Removes targets by id (RemoveTargets); returns the ids that were not there.
+    ///
+    /// # Errors
+    ///
+    /// A missing rule.
+    pub fn remove_targets(&mut self, bus: &str, rule: &str, ids: &[String]) -> Result<Vec<String>, BusError> {
+        self.require_rule(bus, rule)?;
+        let mut missing = Vec::new();
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            let removed =
+                tx.execute("DELETE FROM targets WHERE bus = ?1 AND rule = ?2 AND id = ?3", params![bus, rule, id])?;
+            if removed == 0 {
+                missing.push(id.clone());
+            }
+        }
+        tx.commit()?;
+        self.reload()?;
+        Ok(missing)
+    }
+
+    /// Names of the rules on `bus` with a target whose ARN is `arn` (ListRuleNamesByTarget).
+    ///
+    /// # Errors
+    ///
+    /// A missing bus.
+    pub fn rule_names_by_target(&self, bus: &str, arn: &str) -> Result<Vec<String>, BusError> {
+        if !self.has_bus(bus) {
+            return Err(BusError::NotFound(format!("Event bus {bus} does not exist.")));
+        }
+        let mut names: Vec<String> =
+            self.targets.values().filter(|t| t.bus == bus && t.target.arn == arn).map(|t| t.rule.clone()).collect();
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    fn require_rule(&self, bus: &str, rule: &str) -> Result<(), BusError> {
         let exists: Option<String> = self
             .conn
             .query_row("SELECT name FROM rules WHERE bus = ?1 AND name = ?2", params![bus, rule], |r| r.get(0))
@@ -300,6 +397,16 @@ impl EventBus {
         if exists.is_none() {
             return Err(BusError::NotFound(format!("Rule {rule} does not exist on EventBus {bus}.")));
         }
+        Ok(())
+    }
+
+    /// Adds or replaces targets of a rule (PutTargets).
+    ///
+    /// # Errors
+    ///
+    /// A missing rule, invalid ids or retry policies, or more targets than the rule may have.
+    pub fn put_targets(&mut self, bus: &str, rule: &str, targets: &[Target]) -> Result<(), BusError> {
+        self.require_rule(bus, rule)?;
         for t in targets {
             check_name("targets.member.id", &t.id, 64, false)?;
             t.retry.validate()?;

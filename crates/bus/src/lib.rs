@@ -52,7 +52,9 @@ pub use entry::{PutEventsEntry, PutEventsResultEntry};
 pub use event_bus::{
     DURATION_BUCKET, DeadLetter, Delivery, DeliveryError, DeliveryReport, EventBus, Handler, backoff_seconds, now,
 };
-pub use model::{HttpParameters, Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, builtin_name};
+pub use model::{
+    BusInfo, HttpParameters, Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, builtin_name,
+};
 
 /// Why a bus operation failed, with EventBridge's error codes.
 #[derive(Debug, thiserror::Error)]

@@ -98,6 +98,19 @@ pub struct Rule {
     pub description: Option<String>,
 }
 
+/// A bus as DescribeEventBus and ListEventBuses report it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BusInfo {
+    /// Name.
+    pub name: String,
+    /// ARN.
+    pub arn: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// Epoch seconds.
+    pub created_at: f64,
+}
+
 /// How often and how long a target is retried (EventBridge's `RetryPolicy`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetryPolicy {

@@ -10,6 +10,7 @@ mod cmd_generate;
 mod cmd_pattern;
 mod cmd_personas;
 mod cmd_run;
+mod cmd_serve;
 mod cmd_store;
 mod config;
 mod generator_args;
@@ -34,6 +35,9 @@ enum Command {
     /// bus, route them with the guide's two rules and deliver them to the built-in processors.
     #[command(after_long_help = cmd_run::EXAMPLES)]
     Run(Box<cmd_run::RunArgs>),
+    /// Serve the EventBridge API (AWS JSON 1.1) on the embedded bus, for the AWS CLI and SDKs.
+    #[command(after_long_help = cmd_serve::EXAMPLES)]
+    Serve(cmd_serve::ServeArgs),
     /// Write callsynth.toml: the setup guide's bus, rules and targets, commented, for `run`.
     Init {
         /// Where to write it.
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(args) => cmd_run::run(*args),
         Command::Stats(args) => cmd_store::stats(&args),
+        Command::Serve(args) => cmd_serve::run(&args),
         Command::Analyze(cmd) => cmd_analyze::run(cmd),
         Command::Init { out, force } => init(&out, force),
         Command::Dlq(cmd) => cmd_store::dlq(cmd),

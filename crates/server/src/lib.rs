@@ -1,6 +1,8 @@
-//! callsynth's HTTP faces (the EventBridge JSON API, the Twilio Event Streams bridge) will live
-//! here. So far: [`twilio_signature`], the `X-Twilio-Signature` check the bridge must pass
-//! every request through.
+//! callsynth's HTTP faces: [`eventbridge`], the EventBridge JSON 1.1 API over the embedded bus
+//! (what `callsynth serve` answers on `POST /`), and [`twilio_signature`], the
+//! `X-Twilio-Signature` check the Twilio bridge must pass every request through.
 #![deny(missing_docs)]
 
+pub mod eventbridge;
+pub mod http;
 pub mod twilio_signature;

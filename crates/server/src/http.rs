@@ -1,0 +1,255 @@
+//! The HTTP server behind `callsynth serve`.
+//!
+//! Connection threads parse requests and hand them to one worker thread that owns the bus (the
+//! store is one SQLite writer); the worker answers them in order and, whenever it is idle,
+//! delivers what is due to the targets. A stop request (SIGTERM, Ctrl-C) closes the listener,
+//! lets the worker answer what it was given, deliver what is due, and return.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use bus::{EventBus, Handler};
+
+use crate::eventbridge::{self, ApiResponse};
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    /// `ADDR:PORT` to listen on.
+    pub listen: String,
+    /// Largest request body accepted (bytes); larger ones get 413 without being read further.
+    pub max_body_bytes: usize,
+    /// Connection threads.
+    pub threads: usize,
+    /// Deliveries per idle round.
+    pub delivery_batch: usize,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig { listen: "127.0.0.1:4010".into(), max_body_bytes: 12 << 20, threads: 8, delivery_batch: 2_000 }
+    }
+}
+
+/// Counters `/metrics` reports besides the bus's own.
+#[derive(Debug, Default)]
+pub struct ServerCounters {
+    /// Requests answered, by any route.
+    pub requests: AtomicU64,
+    /// Requests answered with a 4xx or 5xx.
+    pub errors: AtomicU64,
+}
+
+/// Work for the bus thread.
+enum Job {
+    Api { target: Option<String>, body: Vec<u8>, reply: mpsc::Sender<ApiResponse> },
+    Metrics { reply: mpsc::Sender<String> },
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Serves until `stop` is set. `open` runs on the bus thread and builds the bus and the
+/// handler that delivers to targets.
+///
+/// # Errors
+///
+/// The address cannot be bound.
+pub fn serve<F>(config: &ServeConfig, open: F, stop: Arc<AtomicBool>) -> Result<Arc<ServerCounters>, ServeError>
+where
+    F: FnOnce() -> (EventBus, Box<dyn Handler>) + Send + 'static,
+{
+    let server = tiny_http::Server::http(&config.listen)
+        .map_err(|e| ServeError::Listen { addr: config.listen.clone(), reason: e.to_string() })?;
+    let server = Arc::new(server);
+    let counters = Arc::new(ServerCounters::default());
+    let (jobs, inbox) = mpsc::sync_channel::<Job>(1024);
+    let delivery_batch = config.delivery_batch;
+    let worker = std::thread::Builder::new()
+        .name("callsynth-bus".into())
+        .spawn(move || bus_thread(open, inbox, delivery_batch))
+        .expect("spawning the bus thread");
+    let mut threads = Vec::new();
+    for i in 0..config.threads.max(1) {
+        let (server, jobs, stop, counters) =
+            (Arc::clone(&server), jobs.clone(), Arc::clone(&stop), Arc::clone(&counters));
+        let max_body = config.max_body_bytes;
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("callsynth-http-{i}"))
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        match server.recv_timeout(Duration::from_millis(100)) {
+                            Ok(Some(request)) => respond(request, &jobs, max_body, &counters),
+                            Ok(None) => {}
+                            Err(_) => break,
+                        }
+                    }
+                })
+                .expect("spawning a connection thread"),
+        );
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    // Stop accepting; the bus thread drains its queue, delivers what is due, and returns.
+    drop(server);
+    drop(jobs);
+    let _ = worker.join();
+    Ok(counters)
+}
+
+fn bus_thread<F>(open: F, inbox: mpsc::Receiver<Job>, delivery_batch: usize)
+where
+    F: FnOnce() -> (EventBus, Box<dyn Handler>),
+{
+    let (mut bus, mut handler) = open();
+    let mut since_delivery = 0usize;
+    loop {
+        let job = inbox.recv_timeout(Duration::from_millis(20));
+        match job {
+            Ok(Job::Api { target, body, reply }) => {
+                let _ = reply.send(eventbridge::handle(&mut bus, target.as_deref(), &body));
+                since_delivery += 1;
+                // Under sustained load, deliver now and then rather than never.
+                if since_delivery < 256 {
+                    continue;
+                }
+            }
+            Ok(Job::Metrics { reply }) => {
+                let _ = reply.send(prometheus(&bus));
+                continue;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                deliver(&mut bus, handler.as_mut(), delivery_batch);
+                return;
+            }
+        }
+        since_delivery = 0;
+        deliver(&mut bus, handler.as_mut(), delivery_batch);
+    }
+}
+
+fn deliver(bus: &mut EventBus, handler: &mut dyn Handler, batch: usize) {
+    if let Err(e) = bus.deliver_due(handler, bus::now(), batch) {
+        eprintln!("callsynth serve: delivery failed (will retry): {e}");
+    }
+}
+
+/// The bus's counters in Prometheus text format.
+fn prometheus(bus: &EventBus) -> String {
+    let mut out = String::from("# TYPE callsynth_events counter\n");
+    match bus.metrics() {
+        Ok(metrics) => {
+            for (scope, name, value) in metrics {
+                let labels: Vec<&str> = scope.split('/').collect();
+                let (bus_name, rule, target) = match labels.as_slice() {
+                    [b] => (*b, "", ""),
+                    [b, r] => (*b, *r, ""),
+                    [b, r, t, ..] => (*b, *r, *t),
+                    [] => ("", "", ""),
+                };
+                out.push_str(&format!(
+                    "callsynth_events{{metric=\"{name}\",event_bus=\"{bus_name}\",rule=\"{rule}\",target=\"{target}\"}} {value}\n"
+                ));
+            }
+        }
+        Err(e) => out.push_str(&format!("# metrics unavailable: {e}\n")),
+    }
+    if let Ok(pending) = bus.pending() {
+        out.push_str(&format!("# TYPE callsynth_deliveries_pending gauge\ncallsynth_deliveries_pending {pending}\n"));
+    }
+    out
+}
+
+fn respond(mut request: tiny_http::Request, jobs: &mpsc::SyncSender<Job>, max_body: usize, counters: &ServerCounters) {
+    let header = |name: &str| {
+        request
+            .headers()
+            .iter()
+            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|h| h.value.to_string())
+    };
+    let path = request.url().split('?').next().unwrap_or("").to_string();
+    let (status, content_type, body) = match (request.method(), path.as_str()) {
+        (tiny_http::Method::Get, "/health") => (200, "text/plain", "ok\n".to_string()),
+        (tiny_http::Method::Get, "/metrics") => {
+            let (reply, answer) = mpsc::channel();
+            let text = jobs.send(Job::Metrics { reply }).ok().and_then(|()| answer.recv().ok());
+            match text {
+                Some(text) => (200, "text/plain; version=0.0.4", text),
+                None => (503, "text/plain", "shutting down\n".into()),
+            }
+        }
+        (tiny_http::Method::Post, "/") => {
+            let target = header("x-amz-target");
+            let declared = request.body_length();
+            if declared.is_some_and(|n| n > max_body) {
+                let e = eventbridge::ApiError {
+                    code: "ValidationException",
+                    message: format!("The request body is larger than {max_body} bytes."),
+                };
+                let r = e.response();
+                (413, "application/x-amz-json-1.1", r.body)
+            } else {
+                let mut body = Vec::with_capacity(declared.unwrap_or(0).min(max_body));
+                let read = request.as_reader().take(max_body as u64 + 1).read_to_end(&mut body);
+                if read.is_err() {
+                    // The client went away or stalled past the socket timeout.
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                if body.len() > max_body {
+                    let e = eventbridge::ApiError {
+                        code: "ValidationException",
+                        message: format!("The request body is larger than {max_body} bytes."),
+                    };
+                    (413, "application/x-amz-json-1.1", e.response().body)
+                } else {
+                    let (reply, answer) = mpsc::channel();
+                    match jobs.send(Job::Api { target, body, reply }).ok().and_then(|()| answer.recv().ok()) {
+                        Some(r) => (r.status, "application/x-amz-json-1.1", r.body),
+                        None => (
+                            503,
+                            "application/x-amz-json-1.1",
+                            r#"{"__type":"ServiceUnavailableException","message":"shutting down"}"#.into(),
+                        ),
+                    }
+                }
+            }
+        }
+        _ => (404, "text/plain", format!("no route for {} {path}\n", request.method())),
+    };
+    counters.requests.fetch_add(1, Ordering::Relaxed);
+    if status >= 400 {
+        counters.errors.fetch_add(1, Ordering::Relaxed);
+    }
+    let request_id = request_id();
+    let response = tiny_http::Response::from_string(body)
+        .with_status_code(status)
+        .with_header(tiny_http::Header::from_bytes("Content-Type", content_type).expect("valid header"))
+        .with_header(tiny_http::Header::from_bytes("x-amzn-RequestId", request_id).expect("valid header"));
+    let _ = request.respond(response);
+}
+
+/// A request id: 32 hex digits from a process-wide counter and the clock.
+fn request_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    format!("{t:016x}{n:016x}")
+}
