@@ -1121,7 +1121,7 @@ impl Counters {
 }
 
 /// PutEvents takes 1 to 10 entries; anything else fails the whole request.
-fn check_entry_count(entries: &[PutEventsEntry]) -> Result<(), BusError> {
+pub fn check_entry_count(entries: &[PutEventsEntry]) -> Result<(), BusError> {
     if entries.is_empty() || entries.len() > 10 {
         return Err(BusError::Validation(format!(
             "1 validation error detected: Value '[{} entries]' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10 and greater than or equal to 1",

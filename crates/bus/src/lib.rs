@@ -50,7 +50,8 @@ pub mod transform;
 
 pub use entry::{PutEventsEntry, PutEventsResultEntry};
 pub use event_bus::{
-    DURATION_BUCKET, DeadLetter, Delivery, DeliveryError, DeliveryReport, EventBus, Handler, backoff_seconds, now,
+    DURATION_BUCKET, DeadLetter, Delivery, DeliveryError, DeliveryReport, EventBus, Handler, backoff_seconds,
+    check_entry_count, now,
 };
 pub use model::{
     BusInfo, HttpParameters, Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, builtin_name,

@@ -485,6 +485,12 @@ fn list_rule_names_by_target(bus: &mut EventBus, req: &Request) -> Result<Value>
 }
 
 fn put_events(bus: &mut EventBus, req: &Request) -> Result<Value> {
+    let entries = entries_of(req)?;
+    let results = bus.put_events(&entries)?;
+    Ok(put_events_result(&results))
+}
+
+fn entries_of(req: &Request) -> Result<Vec<PutEventsEntry>> {
     let entries: Vec<PutEventsEntry> = match req.0.get("Entries") {
         Some(v) => serde_json::from_value(v.clone())
             .map_err(|e| ApiError::new("SerializationException", format!("Entries: {e}")))?,
@@ -494,9 +500,50 @@ fn put_events(bus: &mut EventBus, req: &Request) -> Result<Value> {
             ));
         }
     };
-    let results = bus.put_events(&entries)?;
+    bus::check_entry_count(&entries)?;
+    Ok(entries)
+}
+
+fn put_events_result(results: &[bus::PutEventsResultEntry]) -> Value {
     let failed = results.iter().filter(|r| r.error_code.is_some()).count();
-    Ok(json!({"FailedEntryCount": failed, "Entries": results}))
+    json!({"FailedEntryCount": failed, "Entries": results})
+}
+
+/// A PutEvents body's entries, or the answer that refuses the request on its own; for the
+/// server's group commit.
+pub fn parse_put_events(body: &[u8]) -> std::result::Result<Vec<PutEventsEntry>, ApiResponse> {
+    /// The body, read straight into entries (no intermediate JSON tree).
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Body {
+        entries: Option<Vec<PutEventsEntry>>,
+    }
+    match serde_json::from_slice::<Body>(body) {
+        Ok(Body { entries: Some(entries) }) => {
+            bus::check_entry_count(&entries).map_err(|e| ApiError::from(e).response())?;
+            Ok(entries)
+        }
+        // Anything unusual takes the general path, which words the error.
+        _ => match serde_json::from_slice(body) {
+            Ok(Value::Object(map)) => entries_of(&Request(map)).map_err(|e| e.response()),
+            Ok(_) => Err(ApiError::new("SerializationException", "The request body must be a JSON object").response()),
+            Err(e) => {
+                Err(ApiError::new("SerializationException", format!("The request body is not JSON: {e}")).response())
+            }
+        },
+    }
+}
+
+/// Puts several parsed PutEvents requests in one transaction and answers each as [`handle`]
+/// would have one by one.
+pub fn put_events_grouped(bus: &mut EventBus, requests: &[Vec<PutEventsEntry>]) -> Vec<ApiResponse> {
+    match bus.put_event_batches(requests, None) {
+        Ok(all) => all
+            .iter()
+            .map(|results| ApiResponse { status: 200, body: put_events_result(results).to_string() })
+            .collect(),
+        Err(e) => vec![ApiError::from(e).response(); requests.len()],
+    }
 }
 
 fn test_event_pattern(req: &Request) -> Result<Value> {
