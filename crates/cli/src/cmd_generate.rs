@@ -25,6 +25,8 @@ Examples:
       AWS PutEvents request bodies, 10 entries each.
   callsynth generate --format cloudevents --schema twilio --calls 5
       What a Twilio Event Streams webhook sink would POST.
+  callsynth generate --format cloudevents --schema twilio --calls 20 \
+      --to-webhook http://127.0.0.1:4010/twilio/events --twilio-auth-token T
   callsynth generate --strategy challenging --asr-wer 0.1 --customers 5000 --calls 100000
 
 Output is byte-identical for the same --seed whatever --threads is.";
@@ -54,12 +56,42 @@ pub struct GenerateArgs {
     #[arg(long, value_name = "FILE")]
     calls_out: Option<PathBuf>,
 
+    /// POST each webhook delivery (needs --format cloudevents) to this URL, signed exactly as
+    /// Twilio signs Event Streams deliveries (`bodySHA256` query parameter and
+    /// `X-Twilio-Signature`), e.g. http://127.0.0.1:4010/twilio/events on `callsynth serve`.
+    #[arg(long, value_name = "URL")]
+    to_webhook: Option<String>,
+
+    /// The auth token that signs --to-webhook deliveries (also TWILIO_AUTH_TOKEN).
+    #[arg(long, value_name = "TOKEN")]
+    twilio_auth_token: Option<String>,
+
     /// No progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
 }
 
-pub fn run(args: GenerateArgs) -> Result<ExitCode> {
+pub fn run(mut args: GenerateArgs) -> Result<ExitCode> {
+    // --to-webhook: generate into a file (--out, or a temporary one), then deliver its lines.
+    let webhook = match args.to_webhook.take() {
+        None => None,
+        Some(url) => {
+            if args.format != Format::CloudEvents {
+                anyhow::bail!("--to-webhook sends webhook deliveries: add --format cloudevents");
+            }
+            let token = args
+                .twilio_auth_token
+                .clone()
+                .or_else(|| std::env::var("TWILIO_AUTH_TOKEN").ok())
+                .filter(|t| !t.trim().is_empty())
+                .context("--to-webhook signs deliveries: give --twilio-auth-token or set TWILIO_AUTH_TOKEN")?;
+            let scratch = tempfile::tempdir().context("a temporary directory for --to-webhook")?;
+            if args.out.is_none() {
+                args.out = Some(scratch.path().join("deliveries.ndjson"));
+            }
+            Some((url, token, scratch))
+        }
+    };
     let (generator, encoder) = args.generator.build(args.format, args.schema)?;
     let events = Output::create(args.out.as_deref(), "--out")?;
     let records = args.calls_out.as_deref().map(|p| Output::create(Some(p), "--calls-out")).transpose()?;
@@ -94,7 +126,66 @@ pub fn run(args: GenerateArgs) -> Result<ExitCode> {
     if !args.quiet {
         print_summary(&summary, event_bytes, record_bytes, args.out.as_ref(), args.calls_out.as_ref());
     }
+    if let Some((url, token, _scratch)) = webhook {
+        let path = args.out.as_ref().expect("set above");
+        return deliver_to_webhook(path, &url, &token, args.quiet);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// POSTs each line of `path` (a JSON array of CloudEvents) to `url`, signed as Twilio signs Event
+/// Streams deliveries. 5xx and connection failures are retried three times; the exit status
+/// says whether every delivery was accepted.
+fn deliver_to_webhook(path: &std::path::Path, url: &str, token: &str, quiet: bool) -> Result<ExitCode> {
+    use std::io::BufRead;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let file = std::fs::File::open(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let (mut sent, mut failed) = (0u64, 0u64);
+    for line in std::io::BufReader::new(file).lines() {
+        let body = line.context("reading the deliveries")?;
+        let (signed_url, signature) = server::twilio_signature::sign_json(token, url, body.as_bytes());
+        let mut outcome = String::new();
+        let ok = (0..4).any(|attempt| {
+            if attempt > 0 {
+                std::thread::sleep(std::time::Duration::from_millis(500 * attempt));
+            }
+            let response = agent
+                .post(&signed_url)
+                .header("Content-Type", "application/json")
+                .header("X-Twilio-Signature", &signature)
+                .header("User-Agent", "TwilioProxy/1.1 (callsynth)")
+                .send(body.as_str());
+            match response {
+                Ok(r) if r.status().is_success() => true,
+                Ok(r) => {
+                    outcome = format!("{url} answered {}", r.status());
+                    // 4xx will not change on retry.
+                    if r.status().is_client_error() {
+                        return true;
+                    }
+                    false
+                }
+                Err(e) => {
+                    outcome = format!("{url}: {e}");
+                    false
+                }
+            }
+        });
+        if ok && outcome.is_empty() {
+            sent += 1;
+        } else {
+            failed += 1;
+            eprintln!("delivery {} failed: {outcome}", sent + failed);
+        }
+    }
+    if !quiet {
+        eprintln!("  webhook:  {sent} deliveries accepted by {url}, {failed} failed");
+    }
+    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
 fn print_summary(s: &Summary, event_bytes: u64, record_bytes: u64, out: Option<&PathBuf>, calls_out: Option<&PathBuf>) {

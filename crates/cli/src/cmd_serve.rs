@@ -1,4 +1,5 @@
-//! `callsynth serve`: the EventBridge API on the embedded bus, for the AWS CLI and SDKs.
+//! `callsynth serve`: the EventBridge API on the embedded bus, for the AWS CLI and SDKs, and the
+//! Twilio Event Streams bridge.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result};
 use bus::{EventBus, Handler, Limits, Location};
 use clap::Args;
-use server::http::{ServeConfig, serve};
+use server::http::{ServeConfig, TwilioConfig, serve};
 
 use crate::builtins::Builtins;
 use crate::config::Config;
@@ -23,6 +24,9 @@ Examples:
   aws events put-events --entries file://entries.json --endpoint-url http://127.0.0.1:4010
   callsynth serve --init-guide --db /tmp/guide.db
       Pre-create the guide's bus, rules and targets instead.
+  TWILIO_AUTH_TOKEN=… callsynth serve --init-guide --public-url https://example.ngrok.app
+      Also receive a Twilio Event Streams webhook sink at POST /twilio/events (signature
+      checked) and put its events on twilio-call-events in the guide's envelope.
   curl -s 127.0.0.1:4010/metrics";
 
 #[derive(Debug, Args)]
@@ -39,6 +43,21 @@ pub struct ServeArgs {
     /// Connection threads.
     #[arg(long, default_value_t = 8, value_name = "N")]
     threads: usize,
+    /// Auth token that signs Twilio's deliveries to POST /twilio/events (also TWILIO_AUTH_TOKEN).
+    /// Without one, every delivery is refused with 403.
+    #[arg(long, value_name = "TOKEN")]
+    twilio_auth_token: Option<String>,
+    /// Accept Twilio deliveries without checking their signature (a warning on every request).
+    /// Local experiments only.
+    #[arg(long)]
+    insecure_dev: bool,
+    /// The bus Twilio's events go to.
+    #[arg(long, default_value = "twilio-call-events", value_name = "BUS")]
+    twilio_bus: String,
+    /// Scheme and host as Twilio calls this server, when a proxy or tunnel sits in front
+    /// (e.g. https://example.ngrok.app); the signature covers the URL Twilio used.
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
 }
 
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
@@ -64,7 +83,27 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)).context("installing the SIGTERM handler")?;
-    let config = ServeConfig { listen: args.listen.clone(), threads: args.threads.max(1), ..ServeConfig::default() };
+    let auth_token = args
+        .twilio_auth_token
+        .clone()
+        .or_else(|| std::env::var("TWILIO_AUTH_TOKEN").ok())
+        .filter(|t| !t.trim().is_empty());
+    if args.insecure_dev {
+        eprintln!("callsynth serve: WARNING --insecure-dev: Twilio signatures are NOT checked");
+    } else if auth_token.is_none() {
+        eprintln!("callsynth serve: no Twilio auth token: POST /twilio/events answers 403 until one is set");
+    }
+    let config = ServeConfig {
+        listen: args.listen.clone(),
+        threads: args.threads.max(1),
+        twilio: TwilioConfig {
+            auth_token,
+            insecure_dev: args.insecure_dev,
+            bus: args.twilio_bus.clone(),
+            public_url: args.public_url.clone(),
+        },
+        ..ServeConfig::default()
+    };
     eprintln!(
         "callsynth serve: EventBridge API on http://{} (store {display}); /health, /metrics; Ctrl-C or SIGTERM stops",
         args.listen

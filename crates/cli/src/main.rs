@@ -35,7 +35,8 @@ enum Command {
     /// bus, route them with the guide's two rules and deliver them to the built-in processors.
     #[command(after_long_help = cmd_run::EXAMPLES)]
     Run(Box<cmd_run::RunArgs>),
-    /// Serve the EventBridge API (AWS JSON 1.1) on the embedded bus, for the AWS CLI and SDKs.
+    /// Serve the EventBridge API (AWS JSON 1.1) on the embedded bus, for the AWS CLI and SDKs, and
+    /// a Twilio Event Streams webhook sink that bridges onto it.
     #[command(after_long_help = cmd_serve::EXAMPLES)]
     Serve(cmd_serve::ServeArgs),
     /// Write callsynth.toml: the setup guide's bus, rules and targets, commented, for `run`.

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use bus::{EventBus, Handler};
 
+use crate::bridge;
 use crate::eventbridge::{self, ApiResponse};
 
 /// How the server runs.
@@ -26,11 +27,45 @@ pub struct ServeConfig {
     pub threads: usize,
     /// Deliveries per idle round.
     pub delivery_batch: usize,
+    /// The Twilio bridge (`POST /twilio/events`).
+    pub twilio: TwilioConfig,
+}
+
+/// How `POST /twilio/events` checks and routes Twilio's deliveries.
+#[derive(Clone, Default)]
+pub struct TwilioConfig {
+    /// The account's auth token; without one (and without `insecure_dev`) every delivery is
+    /// refused with 403.
+    pub auth_token: Option<String>,
+    /// Skip the signature check, warning on every request. For local experiments only.
+    pub insecure_dev: bool,
+    /// The bus events go to.
+    pub bus: String,
+    /// Scheme and host as Twilio calls them (`https://example.ngrok.app`) when a proxy sits in
+    /// front; otherwise `http://` + the Host header (or `X-Forwarded-Proto`).
+    pub public_url: Option<String>,
+}
+
+impl std::fmt::Debug for TwilioConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioConfig")
+            .field("auth_token", &self.auth_token.as_ref().map(|_| "<redacted>"))
+            .field("insecure_dev", &self.insecure_dev)
+            .field("bus", &self.bus)
+            .field("public_url", &self.public_url)
+            .finish()
+    }
 }
 
 impl Default for ServeConfig {
     fn default() -> Self {
-        ServeConfig { listen: "127.0.0.1:4010".into(), max_body_bytes: 12 << 20, threads: 8, delivery_batch: 2_000 }
+        ServeConfig {
+            listen: "127.0.0.1:4010".into(),
+            max_body_bytes: 12 << 20,
+            threads: 8,
+            delivery_batch: 2_000,
+            twilio: TwilioConfig { bus: "twilio-call-events".into(), ..TwilioConfig::default() },
+        }
     }
 }
 
@@ -47,6 +82,7 @@ pub struct ServerCounters {
 enum Job {
     Api { target: Option<String>, body: Vec<u8>, reply: mpsc::Sender<ApiResponse> },
     Metrics { reply: mpsc::Sender<String> },
+    Twilio { body: Vec<u8>, reply: mpsc::Sender<(u16, String)> },
 }
 
 /// Why the server could not start.
@@ -78,22 +114,24 @@ where
     let counters = Arc::new(ServerCounters::default());
     let (jobs, inbox) = mpsc::sync_channel::<Job>(1024);
     let delivery_batch = config.delivery_batch;
+    let twilio_bus = config.twilio.bus.clone();
     let worker = std::thread::Builder::new()
         .name("callsynth-bus".into())
-        .spawn(move || bus_thread(open, inbox, delivery_batch))
+        .spawn(move || bus_thread(open, inbox, delivery_batch, &twilio_bus))
         .expect("spawning the bus thread");
     let mut threads = Vec::new();
     for i in 0..config.threads.max(1) {
         let (server, jobs, stop, counters) =
             (Arc::clone(&server), jobs.clone(), Arc::clone(&stop), Arc::clone(&counters));
         let max_body = config.max_body_bytes;
+        let twilio = config.twilio.clone();
         threads.push(
             std::thread::Builder::new()
                 .name(format!("callsynth-http-{i}"))
                 .spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
                         match server.recv_timeout(Duration::from_millis(100)) {
-                            Ok(Some(request)) => respond(request, &jobs, max_body, &counters),
+                            Ok(Some(request)) => respond(request, &jobs, max_body, &twilio, &counters),
                             Ok(None) => {}
                             Err(_) => break,
                         }
@@ -115,11 +153,14 @@ where
 /// Most PutEvents requests committed together.
 const GROUP_COMMIT: usize = 64;
 
-fn bus_thread<F>(open: F, inbox: mpsc::Receiver<Job>, delivery_batch: usize)
+fn bus_thread<F>(open: F, inbox: mpsc::Receiver<Job>, delivery_batch: usize, twilio_bus: &str)
 where
     F: FnOnce() -> (EventBus, Box<dyn Handler>),
 {
     let (mut bus, mut handler) = open();
+    if let Err(e) = bridge::create_tables(bus.connection()) {
+        eprintln!("callsynth serve: the Twilio bridge's table: {e}");
+    }
     let mut since_delivery = 0usize;
     let mut next: Option<Job> = None;
     loop {
@@ -178,6 +219,21 @@ where
                 let _ = reply.send(prometheus(&bus));
                 continue;
             }
+            Ok(Job::Twilio { body, reply }) => {
+                let answer = match bridge::map_cloudevents(&body, twilio_bus) {
+                    Err(why) => (400, serde_json::json!({"error": why}).to_string()),
+                    Ok(mapped) => match bridge::put(&mut bus, mapped) {
+                        Ok(report) => (200, report.json().to_string()),
+                        // Not kept; Twilio retries a 5xx.
+                        Err(e) => (500, serde_json::json!({"error": e.to_string()}).to_string()),
+                    },
+                };
+                let _ = reply.send(answer);
+                since_delivery += 1;
+                if since_delivery < 256 {
+                    continue;
+                }
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 deliver(&mut bus, handler.as_mut(), delivery_batch);
@@ -221,7 +277,58 @@ fn prometheus(bus: &EventBus) -> String {
     out
 }
 
-fn respond(mut request: tiny_http::Request, jobs: &mpsc::SyncSender<Job>, max_body: usize, counters: &ServerCounters) {
+/// Reads a body up to `max_body` bytes: `Ok(None)` when it is larger, `Err` when the client
+/// went away or stalled.
+fn read_body(request: &mut tiny_http::Request, max_body: usize) -> std::io::Result<Option<Vec<u8>>> {
+    if request.body_length().is_some_and(|n| n > max_body) {
+        return Ok(None);
+    }
+    let mut body = Vec::with_capacity(request.body_length().unwrap_or(0).min(max_body));
+    request.as_reader().take(max_body as u64 + 1).read_to_end(&mut body)?;
+    Ok((body.len() <= max_body).then_some(body))
+}
+
+/// Checks `X-Twilio-Signature` on a JSON (Event Streams) delivery. `Err` is the 403 reason.
+fn check_twilio(request: &tiny_http::Request, body: &[u8], twilio: &TwilioConfig) -> Result<(), &'static str> {
+    if twilio.insecure_dev {
+        eprintln!(
+            "callsynth serve: WARNING --insecure-dev: accepting a Twilio delivery without checking its signature"
+        );
+        return Ok(());
+    }
+    let Some(token) = &twilio.auth_token else {
+        return Err("no Twilio auth token is configured (TWILIO_AUTH_TOKEN or --twilio-auth-token)");
+    };
+    let header = |name: &str| {
+        request
+            .headers()
+            .iter()
+            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+            .map(|h| h.value.to_string())
+    };
+    let Some(signature) = header("x-twilio-signature") else { return Err("missing X-Twilio-Signature") };
+    let base = match &twilio.public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => {
+            let scheme = header("x-forwarded-proto").unwrap_or_else(|| "http".into());
+            format!("{scheme}://{}", header("host").unwrap_or_default())
+        }
+    };
+    let url = format!("{base}{}", request.url());
+    if crate::twilio_signature::validate_json(token, &url, body, &signature) {
+        Ok(())
+    } else {
+        Err("X-Twilio-Signature does not match this URL and body")
+    }
+}
+
+fn respond(
+    mut request: tiny_http::Request,
+    jobs: &mpsc::SyncSender<Job>,
+    max_body: usize,
+    twilio: &TwilioConfig,
+    counters: &ServerCounters,
+) {
     let header = |name: &str| {
         request
             .headers()
@@ -277,6 +384,23 @@ fn respond(mut request: tiny_http::Request, jobs: &mpsc::SyncSender<Job>, max_bo
                 }
             }
         }
+        (tiny_http::Method::Post, "/twilio/events") => match read_body(&mut request, max_body) {
+            Err(_) => {
+                counters.errors.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            Ok(None) => (413, "application/json", r#"{"error":"body too large"}"#.to_string()),
+            Ok(Some(body)) => match check_twilio(&request, &body, twilio) {
+                Err(why) => (403, "application/json", serde_json::json!({"error": why}).to_string()),
+                Ok(()) => {
+                    let (reply, answer) = mpsc::channel();
+                    match jobs.send(Job::Twilio { body, reply }).ok().and_then(|()| answer.recv().ok()) {
+                        Some((status, body)) => (status, "application/json", body),
+                        None => (503, "application/json", r#"{"error":"shutting down"}"#.into()),
+                    }
+                }
+            },
+        },
         _ => (404, "text/plain", format!("no route for {} {path}\n", request.method())),
     };
     counters.requests.fetch_add(1, Ordering::Relaxed);

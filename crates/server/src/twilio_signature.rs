@@ -46,6 +46,16 @@ pub fn validate_json(token: &str, url: &str, body: &[u8], header: &str) -> bool 
     same(&actual, claimed) && validate_form(token, url, &[], header)
 }
 
+/// Signs a JSON request as Twilio does: appends `bodySHA256=<hex sha256 of body>` to `url`'s
+/// query and signs the resulting URL. Returns (URL to post to, `X-Twilio-Signature`).
+pub fn sign_json(token: &str, url: &str, body: &[u8]) -> (String, String) {
+    let hash: String = Sha256::digest(body).iter().map(|b| format!("{b:02x}")).collect();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let signed_url = format!("{url}{separator}bodySHA256={hash}");
+    let sig = signature(token, &signed_url, &[]);
+    (signed_url, sig)
+}
+
 /// Constant-time string equality (the length is not secret).
 fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -163,5 +173,16 @@ mod tests {
             ["https://a.example.com:8443/p?q=1", "https://a.example.com/p?q=1", "https://a.example.com:443/p?q=1"]
         );
         assert_eq!(url_variants("http://[::1]/x"), ["http://[::1]/x", "http://[::1]:80/x"]);
+    }
+
+    #[test]
+    fn a_json_request_signed_here_validates_and_a_changed_body_does_not() {
+        let (url, sig) = sign_json("12345", "https://example.com/twilio/events", br#"[{"id":"EZ1"}]"#);
+        assert!(url.starts_with("https://example.com/twilio/events?bodySHA256="));
+        assert!(validate_json("12345", &url, br#"[{"id":"EZ1"}]"#, &sig));
+        assert!(!validate_json("12345", &url, br#"[{"id":"EZ2"}]"#, &sig));
+        assert!(!validate_json("other", &url, br#"[{"id":"EZ1"}]"#, &sig));
+        let (url, _) = sign_json("k", "http://h/p?x=1", b"{}");
+        assert!(url.starts_with("http://h/p?x=1&bodySHA256="));
     }
 }

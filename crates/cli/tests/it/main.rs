@@ -9,6 +9,7 @@ mod events;
 mod pattern_cli;
 mod personas_cli;
 mod run_cli;
+mod serve_cli;
 mod strategies;
 mod support;
 mod transcripts;

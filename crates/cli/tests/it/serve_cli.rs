@@ -1,0 +1,148 @@
+//! `callsynth serve`: the Twilio bridge end to end (signed deliveries from `generate
+//! --to-webhook`, deduplication, refusals) and a clean stop on SIGTERM. The EventBridge API
+//! against the real AWS CLI and boto3 is `scripts/aws-cli-test`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+
+use crate::support::{assert_ok, tempdir};
+
+const TOKEN: &str = "tok_test_6f1c";
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, token: Option<&str>, extra: &[&str]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_callsynth"));
+        command
+            .args(["serve", "--db", "serve.db", "--init-guide", "--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .env_remove("TWILIO_AUTH_TOKEN")
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(token) = token {
+            command.env("TWILIO_AUTH_TOKEN", token);
+        }
+        let child = command.spawn().unwrap();
+        let started = Instant::now();
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "serve did not come up");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Server { child, port }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/twilio/events", self.port)
+    }
+
+    /// A raw POST; returns the status code.
+    fn post(&self, path_and_query: &str, headers: &[(&str, &str)], body: &str) -> u16 {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut req = format!(
+            "POST {path_and_query} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+            self.port,
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes()).unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
+    /// Stops with SIGTERM, as a process manager would; returns the status and stderr.
+    fn stop(self) -> (std::process::ExitStatus, String) {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let out = self.child.wait_with_output().unwrap();
+        (out.status, String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+fn count(db: &std::path::Path, sql: &str) -> i64 {
+    Connection::open(db).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn webhook(dir: &std::path::Path, url: &str, token: &str, schema: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_callsynth"))
+        .args(["generate", "--format", "cloudevents", "--schema", schema, "--calls", "40", "--seed", "4", "-q"])
+        .args(["--to-webhook", url, "--twilio-auth-token", token])
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_twilio_bridge_takes_signed_deliveries_once_and_refuses_the_rest() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), Some(TOKEN), &[]);
+    let db = dir.path().join("serve.db");
+
+    // Twilio's own event types, signed as Twilio signs them.
+    assert_ok(&webhook(dir.path(), &server.url(), TOKEN, "twilio"));
+    let wait_for = |sql: &str, want: i64| {
+        let started = Instant::now();
+        while count(&db, sql) != want && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        count(&db, sql)
+    };
+    let events = count(&db, "SELECT COUNT(*) FROM events");
+    assert!(events > 100, "{events} events from 40 calls");
+    assert_eq!(wait_for("SELECT COUNT(*) FROM calls", 40), 40, "every call completed → one row");
+    let transcripts = count(&db, "SELECT COUNT(*) FROM transcripts");
+    assert!(transcripts > 20);
+    assert_eq!(wait_for("SELECT COUNT(*) FROM call_analytics", transcripts), transcripts);
+    let kept: String =
+        Connection::open(&db).unwrap().query_row("SELECT envelope FROM events LIMIT 1", [], |r| r.get(0)).unwrap();
+    let envelope: serde_json::Value = serde_json::from_str(&kept).unwrap();
+    assert_eq!(envelope["source"], "aws.partner/twilio.com");
+    assert!(envelope["detail"]["twilio_event_id"].as_str().unwrap().starts_with("EZ"), "{envelope}");
+
+    // Twilio retries: the same deliveries again add nothing.
+    assert_ok(&webhook(dir.path(), &server.url(), TOKEN, "twilio"));
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM events"), events);
+
+    // A wrong token, a missing signature, a body that does not match its hash: 403, nothing kept.
+    let wrong = webhook(dir.path(), &server.url(), "not-the-token", "seed");
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("403"));
+    assert_eq!(server.post("/twilio/events", &[], "[]"), 403);
+    let (url, sig) = server::twilio_signature::sign_json(TOKEN, &server.url(), b"[]");
+    let path = &url[url.find("/twilio").unwrap()..];
+    assert_eq!(server.post(path, &[("X-Twilio-Signature", &sig)], "[1]"), 403, "body changed after signing");
+    assert_eq!(server.post(path, &[("X-Twilio-Signature", &sig)], "[]"), 200, "the same request, intact");
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM events"), events);
+
+    let (status, log) = server.stop();
+    assert!(status.success(), "{status:?}: {log}");
+    assert!(log.contains("stopped after"), "{log}");
+}
+
+#[test]
+fn without_a_token_every_delivery_is_refused_and_insecure_dev_warns_on_each() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), None, &[]);
+    assert_eq!(server.post("/twilio/events", &[("X-Twilio-Signature", "x")], "[]"), 403);
+    let (_, log) = server.stop();
+    assert!(log.contains("no Twilio auth token"), "{log}");
+
+    let server = Server::start(dir.path(), None, &["--insecure-dev"]);
+    assert_eq!(server.post("/twilio/events", &[], "[]"), 200, "unsigned, accepted");
+    assert_eq!(server.post("/twilio/events", &[], "not json"), 400);
+    let (_, log) = server.stop();
+    assert_eq!(log.matches("accepting a Twilio delivery without checking its signature").count(), 2, "{log}");
+}
