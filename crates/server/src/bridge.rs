@@ -123,6 +123,84 @@ pub fn map_cloudevents(body: &[u8], bus: &str) -> Result<Mapped, String> {
     Ok(mapped)
 }
 
+/// Twilio's classic status callbacks, form-encoded, each at its own path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callback {
+    /// `StatusCallback` of a call (`CallStatus`).
+    CallStatus,
+    /// `RecordingStatusCallback` (`RecordingStatus`).
+    RecordingStatus,
+    /// `<Record transcribeCallback>` (`TranscriptionStatus`).
+    Transcription,
+}
+
+impl Callback {
+    /// The path `callsynth serve` answers it on.
+    pub fn from_path(path: &str) -> Option<Callback> {
+        match path {
+            "/twilio/call-status" => Some(Callback::CallStatus),
+            "/twilio/recording-status" => Some(Callback::RecordingStatus),
+            "/twilio/transcription" => Some(Callback::Transcription),
+            _ => None,
+        }
+    }
+}
+
+/// Maps a classic form-encoded callback to (at most) one entry, deduplicated on the SID and
+/// status it reports: a call's intermediate statuses (`ringing`, `in-progress`) are ignored,
+/// `queued`/`initiated` become `call.initiated`, the final ones `call.completed`.
+///
+/// # Errors
+///
+/// A parameter the mapping needs is missing.
+pub fn map_form(callback: Callback, params: &[(String, String)], bus: &str) -> Result<Mapped, String> {
+    let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let require = |name: &str| get(name).ok_or(format!("missing {name}"));
+    let (detail_type, key) = match callback {
+        Callback::CallStatus => {
+            let status = require("CallStatus")?;
+            let kind = match status {
+                "queued" | "initiated" => DetailType::CallInitiated,
+                "completed" | "busy" | "no-answer" | "failed" | "canceled" => DetailType::CallCompleted,
+                other => {
+                    return Ok(Mapped { entries: Vec::new(), ignored: vec![format!("call status {other}")] });
+                }
+            };
+            (kind, format!("call:{}:{status}", require("CallSid")?))
+        }
+        Callback::RecordingStatus => {
+            let status = require("RecordingStatus")?;
+            if status != "completed" {
+                return Ok(Mapped { entries: Vec::new(), ignored: vec![format!("recording status {status}")] });
+            }
+            (DetailType::RecordingCompleted, format!("recording:{}", require("RecordingSid")?))
+        }
+        Callback::Transcription => {
+            let status = require("TranscriptionStatus")?;
+            (DetailType::TranscriptionCompleted, format!("transcription:{}:{status}", require("TranscriptionSid")?))
+        }
+    };
+    let mut detail: Map<String, Value> = params.iter().map(|(k, v)| (snake(k), json!(v))).collect();
+    detail.insert("twilio_event_type".into(), json!(format!("status-callback/{callback:?}")));
+    let time = get("Timestamp")
+        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc2822).ok());
+    Ok(Mapped {
+        entries: vec![(
+            key,
+            PutEventsEntry {
+                time: time.map(|t| t.unix_timestamp() as f64),
+                source: Some(SOURCE.into()),
+                resources: Some(Vec::new()),
+                detail_type: Some(detail_type.seed_name().into()),
+                detail: Some(Value::Object(detail).to_string()),
+                event_bus_name: Some(bus.to_string()),
+                trace_header: None,
+            },
+        )],
+        ignored: Vec::new(),
+    })
+}
+
 /// What one delivery did.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BridgeReport {
@@ -196,6 +274,38 @@ pub fn put(bus: &mut EventBus, mapped: Mapped) -> Result<BridgeReport, bus::BusE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classic_callbacks_map_by_status_and_dedupe_on_sid_and_status() {
+        let p = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>();
+        let done = p(&[
+            ("CallSid", "CAx"),
+            ("AccountSid", "ACx"),
+            ("CallStatus", "no-answer"),
+            ("CallDuration", "0"),
+            ("Timestamp", "Mon, 05 Jan 2026 13:24:20 +0000"),
+        ]);
+        let m = map_form(Callback::CallStatus, &done, "b").unwrap();
+        let (key, entry) = &m.entries[0];
+        assert_eq!(key, "call:CAx:no-answer");
+        assert_eq!(entry.detail_type.as_deref(), Some("com.twilio.voice.call.completed"));
+        assert_eq!(entry.time, Some(1_767_619_460.0));
+        let d: Value = serde_json::from_str(entry.detail.as_deref().unwrap()).unwrap();
+        assert_eq!((d["call_status"].as_str(), d["call_duration"].as_str()), (Some("no-answer"), Some("0")));
+        let ringing = p(&[("CallSid", "CAx"), ("CallStatus", "ringing")]);
+        assert!(map_form(Callback::CallStatus, &ringing, "b").unwrap().entries.is_empty());
+        let queued = p(&[("CallSid", "CAx"), ("CallStatus", "queued")]);
+        assert_eq!(
+            map_form(Callback::CallStatus, &queued, "b").unwrap().entries[0].1.detail_type.as_deref(),
+            Some("com.twilio.voice.call.initiated")
+        );
+        assert!(
+            map_form(Callback::Transcription, &p(&[("TranscriptionSid", "TRx")]), "b")
+                .unwrap_err()
+                .contains("TranscriptionStatus")
+        );
+        assert_eq!(Callback::from_path("/twilio/recording-status"), Some(Callback::RecordingStatus));
+    }
 
     #[test]
     fn pascal_case_parameters_become_the_guides_snake_case() {

@@ -82,7 +82,7 @@ pub struct ServerCounters {
 enum Job {
     Api { target: Option<String>, body: Vec<u8>, reply: mpsc::Sender<ApiResponse> },
     Metrics { reply: mpsc::Sender<String> },
-    Twilio { body: Vec<u8>, reply: mpsc::Sender<(u16, String)> },
+    Bridge { mapped: bridge::Mapped, reply: mpsc::Sender<(u16, String)> },
 }
 
 /// Why the server could not start.
@@ -114,10 +114,9 @@ where
     let counters = Arc::new(ServerCounters::default());
     let (jobs, inbox) = mpsc::sync_channel::<Job>(1024);
     let delivery_batch = config.delivery_batch;
-    let twilio_bus = config.twilio.bus.clone();
     let worker = std::thread::Builder::new()
         .name("callsynth-bus".into())
-        .spawn(move || bus_thread(open, inbox, delivery_batch, &twilio_bus))
+        .spawn(move || bus_thread(open, inbox, delivery_batch))
         .expect("spawning the bus thread");
     let mut threads = Vec::new();
     for i in 0..config.threads.max(1) {
@@ -153,7 +152,7 @@ where
 /// Most PutEvents requests committed together.
 const GROUP_COMMIT: usize = 64;
 
-fn bus_thread<F>(open: F, inbox: mpsc::Receiver<Job>, delivery_batch: usize, twilio_bus: &str)
+fn bus_thread<F>(open: F, inbox: mpsc::Receiver<Job>, delivery_batch: usize)
 where
     F: FnOnce() -> (EventBus, Box<dyn Handler>),
 {
@@ -219,14 +218,11 @@ where
                 let _ = reply.send(prometheus(&bus));
                 continue;
             }
-            Ok(Job::Twilio { body, reply }) => {
-                let answer = match bridge::map_cloudevents(&body, twilio_bus) {
-                    Err(why) => (400, serde_json::json!({"error": why}).to_string()),
-                    Ok(mapped) => match bridge::put(&mut bus, mapped) {
-                        Ok(report) => (200, report.json().to_string()),
-                        // Not kept; Twilio retries a 5xx.
-                        Err(e) => (500, serde_json::json!({"error": e.to_string()}).to_string()),
-                    },
+            Ok(Job::Bridge { mapped, reply }) => {
+                let answer = match bridge::put(&mut bus, mapped) {
+                    Ok(report) => (200, report.json().to_string()),
+                    // Not kept; Twilio retries a 5xx.
+                    Err(e) => (500, serde_json::json!({"error": e.to_string()}).to_string()),
                 };
                 let _ = reply.send(answer);
                 since_delivery += 1;
@@ -288,8 +284,13 @@ fn read_body(request: &mut tiny_http::Request, max_body: usize) -> std::io::Resu
     Ok((body.len() <= max_body).then_some(body))
 }
 
-/// Checks `X-Twilio-Signature` on a JSON (Event Streams) delivery. `Err` is the 403 reason.
-fn check_twilio(request: &tiny_http::Request, body: &[u8], twilio: &TwilioConfig) -> Result<(), &'static str> {
+/// Checks `X-Twilio-Signature`: `valid(token, url, signature)` does the algorithm for the
+/// request's kind (JSON or form). `Err` is the 403 reason.
+fn check_twilio(
+    request: &tiny_http::Request,
+    twilio: &TwilioConfig,
+    valid: impl Fn(&str, &str, &str) -> bool,
+) -> Result<(), &'static str> {
     if twilio.insecure_dev {
         eprintln!(
             "callsynth serve: WARNING --insecure-dev: accepting a Twilio delivery without checking its signature"
@@ -314,11 +315,54 @@ fn check_twilio(request: &tiny_http::Request, body: &[u8], twilio: &TwilioConfig
             format!("{scheme}://{}", header("host").unwrap_or_default())
         }
     };
-    let url = format!("{base}{}", request.url());
-    if crate::twilio_signature::validate_json(token, &url, body, &signature) {
+    if valid(token, &format!("{base}{}", request.url()), &signature) {
         Ok(())
     } else {
         Err("X-Twilio-Signature does not match this URL and body")
+    }
+}
+
+/// Verifies, maps and hands a Twilio delivery to the bus thread.
+fn bridge_request(
+    request: &mut tiny_http::Request,
+    path: &str,
+    jobs: &mpsc::SyncSender<Job>,
+    max_body: usize,
+    twilio: &TwilioConfig,
+) -> Option<(u16, String)> {
+    let error = |status: u16, why: &str| Some((status, serde_json::json!({"error": why}).to_string()));
+    let body = match read_body(request, max_body) {
+        Err(_) => return None,
+        Ok(None) => return error(413, "body too large"),
+        Ok(Some(body)) => body,
+    };
+    let mapped = if path == "/twilio/events" {
+        if let Err(why) = check_twilio(request, twilio, |token, url, sig| {
+            crate::twilio_signature::validate_json(token, url, &body, sig)
+        }) {
+            return error(403, why);
+        }
+        bridge::map_cloudevents(&body, &twilio.bus)
+    } else {
+        let callback = bridge::Callback::from_path(path)?;
+        let params: Vec<(String, String)> =
+            form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        if let Err(why) = check_twilio(request, twilio, |token, url, sig| {
+            crate::twilio_signature::validate_form(token, url, &pairs, sig)
+        }) {
+            return error(403, why);
+        }
+        bridge::map_form(callback, &params, &twilio.bus)
+    };
+    let mapped = match mapped {
+        Ok(mapped) => mapped,
+        Err(why) => return error(400, &why),
+    };
+    let (reply, answer) = mpsc::channel();
+    match jobs.send(Job::Bridge { mapped, reply }).ok().and_then(|()| answer.recv().ok()) {
+        Some(answer) => Some(answer),
+        None => error(503, "shutting down"),
     }
 }
 
@@ -384,23 +428,19 @@ fn respond(
                 }
             }
         }
-        (tiny_http::Method::Post, "/twilio/events") => match read_body(&mut request, max_body) {
-            Err(_) => {
-                counters.errors.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            Ok(None) => (413, "application/json", r#"{"error":"body too large"}"#.to_string()),
-            Ok(Some(body)) => match check_twilio(&request, &body, twilio) {
-                Err(why) => (403, "application/json", serde_json::json!({"error": why}).to_string()),
-                Ok(()) => {
-                    let (reply, answer) = mpsc::channel();
-                    match jobs.send(Job::Twilio { body, reply }).ok().and_then(|()| answer.recv().ok()) {
-                        Some((status, body)) => (status, "application/json", body),
-                        None => (503, "application/json", r#"{"error":"shutting down"}"#.into()),
-                    }
+        (
+            tiny_http::Method::Post,
+            "/twilio/events" | "/twilio/call-status" | "/twilio/recording-status" | "/twilio/transcription",
+        ) => {
+            match bridge_request(&mut request, &path, jobs, max_body, twilio) {
+                Some((status, body)) => (status, "application/json", body),
+                None => {
+                    // The client went away or stalled past the socket timeout.
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    return;
                 }
-            },
-        },
+            }
+        }
         _ => (404, "text/plain", format!("no route for {} {path}\n", request.method())),
     };
     counters.requests.fetch_add(1, Ordering::Relaxed);

@@ -146,3 +146,46 @@ fn without_a_token_every_delivery_is_refused_and_insecure_dev_warns_on_each() {
     let (_, log) = server.stop();
     assert_eq!(log.matches("accepting a Twilio delivery without checking its signature").count(), 2, "{log}");
 }
+
+#[test]
+fn classic_form_callbacks_are_signed_the_classic_way_and_routed_once() {
+    let dir = tempdir();
+    let server = Server::start(dir.path(), Some(TOKEN), &[]);
+    let db = dir.path().join("serve.db");
+    let params = [
+        ("AccountSid", "AC00000000000000000000000000000001"),
+        ("CallSid", "CA00000000000000000000000000000002"),
+        ("CallStatus", "completed"),
+        ("CallDuration", "61"),
+        ("Direction", "inbound"),
+        ("From", "+15125550100"),
+        ("To", "+18005550199"),
+        ("Timestamp", "Mon, 05 Jan 2026 13:24:20 +0000"),
+    ];
+    let url = format!("http://127.0.0.1:{}/twilio/call-status", server.port);
+    let signature = server::twilio_signature::signature(TOKEN, &url, &params);
+    let body: String = params
+        .iter()
+        .map(|(k, v)| {
+            format!("{k}={}", v.replace('+', "%2B").replace(' ', "+").replace(',', "%2C").replace(':', "%3A"))
+        })
+        .collect::<Vec<_>>()
+        .join("&");
+    let form = [("Content-Type", "application/x-www-form-urlencoded"), ("X-Twilio-Signature", signature.as_str())];
+    assert_eq!(server.post("/twilio/call-status", &form, &body), 200);
+    assert_eq!(server.post("/twilio/call-status", &form, &body), 200, "Twilio's retry");
+    let tampered = body.replace("CallDuration=61", "CallDuration=62");
+    assert_eq!(server.post("/twilio/call-status", &form, &tampered), 403);
+    let started = Instant::now();
+    while count(&db, "SELECT COUNT(*) FROM calls") == 0 && started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(count(&db, "SELECT COUNT(*) FROM events"), 1, "one event, deduplicated on CallSid and status");
+    let row: (String, i64) = Connection::open(&db)
+        .unwrap()
+        .query_row("SELECT from_number, duration_seconds FROM calls", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap();
+    assert_eq!(row, ("+15125550100".to_string(), 61));
+    let (status, _) = server.stop();
+    assert!(status.success());
+}
