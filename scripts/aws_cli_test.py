@@ -193,4 +193,41 @@ finally:
         server.kill()
         sys.exit("FAILED: callsynth serve did not stop on SIGTERM")
 check(code == 0, "SIGTERM stops the server cleanly")
+
+# --require-sigv4: the CLI's real signatures pass, anything else is refused (fail closed).
+port = free_port()
+endpoint = f"http://127.0.0.1:{port}"
+secure = subprocess.Popen(
+    [BINARY, "serve", "--db", os.path.join(workdir, "secure.db"), "--listen", f"127.0.0.1:{port}",
+     "--require-sigv4", "--sigv4-key", "AKIDCALLSYNTHTEST:s3cr3t/key+example"],
+    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+)
+try:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{endpoint}/health", timeout=1).read()
+            break
+        except OSError:
+            time.sleep(0.05)
+    env = dict(env, AWS_ACCESS_KEY_ID="AKIDCALLSYNTHTEST", AWS_SECRET_ACCESS_KEY="s3cr3t/key+example")
+    out = json.loads(aws("events", "create-event-bus", "--name", "signed").stdout)
+    check(out["EventBusArn"].endswith("/signed"), "a SigV4-signed CLI request is accepted")
+    env = dict(env, AWS_SECRET_ACCESS_KEY="wrong")
+    err = aws("events", "list-event-buses", ok=False)
+    check(err.returncode != 0 and "InvalidSignatureException" in err.stderr, "a wrong secret is refused")
+    env = dict(env, AWS_ACCESS_KEY_ID="AKIDUNKNOWN", AWS_SECRET_ACCESS_KEY="s3cr3t/key+example")
+    err = aws("events", "list-event-buses", ok=False)
+    check("UnrecognizedClientException" in err.stderr, "an unknown key is refused")
+    req = urllib.request.Request(endpoint + "/", data=b"{}", method="POST",
+                                 headers={"X-Amz-Target": "AWSEvents.ListEventBuses",
+                                          "Content-Type": "application/x-amz-json-1.1"})
+    try:
+        urllib.request.urlopen(req, timeout=5)
+        check(False, "an unsigned request is refused")
+    except urllib.error.HTTPError as e:
+        check(e.code == 403 and json.loads(e.read())["__type"] == "MissingAuthenticationTokenException",
+              "an unsigned request is refused with 403")
+finally:
+    secure.send_signal(signal.SIGTERM)
+    secure.wait(timeout=10)
 print("aws-cli-test: all checks passed")

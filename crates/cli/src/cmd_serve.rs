@@ -54,6 +54,14 @@ pub struct ServeArgs {
     /// The bus Twilio's events go to.
     #[arg(long, default_value = "twilio-call-events", value_name = "BUS")]
     twilio_bus: String,
+    /// Verify AWS SigV4 signatures on API requests and refuse everything else (needs
+    /// --sigv4-key). Without it, any signature (or none) is accepted.
+    #[arg(long)]
+    require_sigv4: bool,
+    /// An access key the API accepts, ID:SECRET; repeat for more (also CALLSYNTH_SIGV4_KEYS,
+    /// comma-separated).
+    #[arg(long = "sigv4-key", value_name = "ID:SECRET")]
+    sigv4_keys: Vec<String>,
     /// Scheme and host as Twilio calls this server, when a proxy or tunnel sits in front
     /// (e.g. https://example.ngrok.app); the signature covers the URL Twilio used.
     #[arg(long, value_name = "URL")]
@@ -93,7 +101,24 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     } else if auth_token.is_none() {
         eprintln!("callsynth serve: no Twilio auth token: POST /twilio/events answers 403 until one is set");
     }
+    let mut key_texts = args.sigv4_keys.clone();
+    if let Ok(env) = std::env::var("CALLSYNTH_SIGV4_KEYS") {
+        key_texts.extend(env.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned));
+    }
+    let sigv4_keys = key_texts
+        .iter()
+        .map(|k| {
+            server::sigv4::AccessKey::parse(k).with_context(|| {
+                format!("--sigv4-key: expected ID:SECRET, got {:?}", k.split(':').next().unwrap_or(""))
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if args.require_sigv4 && sigv4_keys.is_empty() {
+        anyhow::bail!("--require-sigv4 needs at least one --sigv4-key ID:SECRET (or CALLSYNTH_SIGV4_KEYS)");
+    }
     let config = ServeConfig {
+        require_sigv4: args.require_sigv4,
+        sigv4_keys,
         listen: args.listen.clone(),
         threads: args.threads.max(1),
         twilio: TwilioConfig {

@@ -29,6 +29,10 @@ pub struct ServeConfig {
     pub delivery_batch: usize,
     /// The Twilio bridge (`POST /twilio/events`).
     pub twilio: TwilioConfig,
+    /// Verify SigV4 on every API request and refuse the rest (with no keys, refuse everything).
+    pub require_sigv4: bool,
+    /// The access keys `require_sigv4` accepts.
+    pub sigv4_keys: Vec<crate::sigv4::AccessKey>,
 }
 
 /// How `POST /twilio/events` checks and routes Twilio's deliveries.
@@ -65,6 +69,8 @@ impl Default for ServeConfig {
             threads: 8,
             delivery_batch: 2_000,
             twilio: TwilioConfig { bus: "twilio-call-events".into(), ..TwilioConfig::default() },
+            require_sigv4: false,
+            sigv4_keys: Vec::new(),
         }
     }
 }
@@ -124,13 +130,16 @@ where
             (Arc::clone(&server), jobs.clone(), Arc::clone(&stop), Arc::clone(&counters));
         let max_body = config.max_body_bytes;
         let twilio = config.twilio.clone();
+        let sigv4 = config.require_sigv4.then(|| config.sigv4_keys.clone());
         threads.push(
             std::thread::Builder::new()
                 .name(format!("callsynth-http-{i}"))
                 .spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
                         match server.recv_timeout(Duration::from_millis(100)) {
-                            Ok(Some(request)) => respond(request, &jobs, max_body, &twilio, &counters),
+                            Ok(Some(request)) => {
+                                respond(request, &jobs, max_body, &twilio, sigv4.as_deref(), &counters);
+                            }
                             Ok(None) => {}
                             Err(_) => break,
                         }
@@ -371,6 +380,7 @@ fn respond(
     jobs: &mpsc::SyncSender<Job>,
     max_body: usize,
     twilio: &TwilioConfig,
+    sigv4: Option<&[crate::sigv4::AccessKey]>,
     counters: &ServerCounters,
 ) {
     let header = |name: &str| {
@@ -409,12 +419,29 @@ fn respond(
                     counters.errors.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
+                let refused = sigv4.and_then(|keys| {
+                    let headers: Vec<(String, String)> = request
+                        .headers()
+                        .iter()
+                        .map(|h| (h.field.as_str().as_str().to_string(), h.value.to_string()))
+                        .collect();
+                    let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
+                    let signed =
+                        crate::sigv4::SignedRequest { method: "POST", path, query, headers: &headers, body: &body };
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs() as i64);
+                    crate::sigv4::verify(keys, &signed, now).err()
+                });
                 if body.len() > max_body {
                     let e = eventbridge::ApiError {
                         code: "ValidationException",
                         message: format!("The request body is larger than {max_body} bytes."),
                     };
                     (413, "application/x-amz-json-1.1", e.response().body)
+                } else if let Some(e) = refused {
+                    let body = serde_json::json!({"__type": e.code, "message": e.message}).to_string();
+                    (403, "application/x-amz-json-1.1", body)
                 } else {
                     let (reply, answer) = mpsc::channel();
                     match jobs.send(Job::Api { target, body, reply }).ok().and_then(|()| answer.recv().ok()) {

@@ -7,4 +7,5 @@
 pub mod bridge;
 pub mod eventbridge;
 pub mod http;
+pub mod sigv4;
 pub mod twilio_signature;
