@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use bus::{EventBus, Handler};
 
-use crate::bridge;
 use crate::eventbridge::{self, ApiResponse};
+use crate::{bridge, events_v1};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -86,9 +86,25 @@ pub struct ServerCounters {
 
 /// Work for the bus thread.
 enum Job {
-    Api { target: Option<String>, body: Vec<u8>, reply: mpsc::Sender<ApiResponse> },
-    Metrics { reply: mpsc::Sender<String> },
-    Bridge { mapped: bridge::Mapped, reply: mpsc::Sender<(u16, String)> },
+    Api {
+        target: Option<String>,
+        body: Vec<u8>,
+        reply: mpsc::Sender<ApiResponse>,
+    },
+    Metrics {
+        reply: mpsc::Sender<String>,
+    },
+    Bridge {
+        mapped: bridge::Mapped,
+        reply: mpsc::Sender<(u16, String)>,
+    },
+    EventsV1 {
+        method: String,
+        path: String,
+        params: Vec<(String, String)>,
+        account_sid: String,
+        reply: mpsc::Sender<(u16, String)>,
+    },
 }
 
 /// Why the server could not start.
@@ -166,8 +182,8 @@ where
     F: FnOnce() -> (EventBus, Box<dyn Handler>),
 {
     let (mut bus, mut handler) = open();
-    if let Err(e) = bridge::create_tables(bus.connection()) {
-        eprintln!("callsynth serve: the Twilio bridge's table: {e}");
+    if let Err(e) = bridge::create_tables(bus.connection()).and_then(|()| events_v1::create_tables(bus.connection())) {
+        eprintln!("callsynth serve: the Twilio tables: {e}");
     }
     let mut since_delivery = 0usize;
     let mut next: Option<Job> = None;
@@ -225,6 +241,10 @@ where
             }
             Ok(Job::Metrics { reply }) => {
                 let _ = reply.send(prometheus(&bus));
+                continue;
+            }
+            Ok(Job::EventsV1 { method, path, params, account_sid, reply }) => {
+                let _ = reply.send(events_v1::handle(bus.connection(), &method, &path, &params, &account_sid));
                 continue;
             }
             Ok(Job::Bridge { mapped, reply }) => {
@@ -328,6 +348,65 @@ fn check_twilio(
         Ok(())
     } else {
         Err("X-Twilio-Signature does not match this URL and body")
+    }
+}
+
+/// Twilio's Events API v1: HTTP Basic with the account SID and the auth token, form bodies.
+fn events_v1_request(
+    request: &mut tiny_http::Request,
+    path: &str,
+    jobs: &mpsc::SyncSender<Job>,
+    max_body: usize,
+    twilio: &TwilioConfig,
+) -> Option<(u16, String)> {
+    let twilio_error = |status: u16, code: u32, message: &str| {
+        Some((
+            status,
+            serde_json::json!({"code": code, "message": message, "status": status,
+            "more_info": format!("https://www.twilio.com/docs/errors/{code}")})
+            .to_string(),
+        ))
+    };
+    let authorization = request
+        .headers()
+        .iter()
+        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case("authorization"))
+        .map(|h| h.value.to_string());
+    let credentials = authorization
+        .as_deref()
+        .and_then(|a| a.strip_prefix("Basic "))
+        .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b.trim()).ok())
+        .and_then(|raw| String::from_utf8(raw).ok());
+    let (user, password) = credentials.as_deref().and_then(|c| c.split_once(':')).unwrap_or(("", ""));
+    let account_sid =
+        if user.starts_with("AC") { user.to_string() } else { "AC00000000000000000000000000000000".into() };
+    if twilio.insecure_dev {
+        eprintln!("callsynth serve: WARNING --insecure-dev: Events API request accepted without credentials");
+    } else {
+        let Some(token) = &twilio.auth_token else {
+            return twilio_error(401, 20003, "Authenticate: no Twilio auth token is configured on this server");
+        };
+        let same = token.len() == password.len()
+            && token.bytes().zip(password.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        if !same {
+            return twilio_error(401, 20003, "Authenticate");
+        }
+    }
+    let body = match read_body(request, max_body) {
+        Err(_) => return None,
+        Ok(None) => return twilio_error(413, 20001, "body too large"),
+        Ok(Some(body)) => body,
+    };
+    let query = request.url().split_once('?').map_or("", |(_, q)| q).to_string();
+    let source = if request.method() == &tiny_http::Method::Get { query.as_bytes().to_vec() } else { body };
+    let params: Vec<(String, String)> =
+        form_urlencoded::parse(&source).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let (reply, answer) = mpsc::channel();
+    let job =
+        Job::EventsV1 { method: request.method().to_string(), path: path.to_string(), params, account_sid, reply };
+    match jobs.send(job).ok().and_then(|()| answer.recv().ok()) {
+        Some(answer) => Some(answer),
+        None => twilio_error(503, 20503, "shutting down"),
     }
 }
 
@@ -463,6 +542,15 @@ fn respond(
                 Some((status, body)) => (status, "application/json", body),
                 None => {
                     // The client went away or stalled past the socket timeout.
+                    counters.errors.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+        (tiny_http::Method::Get | tiny_http::Method::Post | tiny_http::Method::Delete, p) if p.starts_with("/v1/") => {
+            match events_v1_request(&mut request, &path, jobs, max_body, twilio) {
+                Some((status, body)) => (status, "application/json", body),
+                None => {
                     counters.errors.fetch_add(1, Ordering::Relaxed);
                     return;
                 }

@@ -6,6 +6,7 @@
 
 pub mod bridge;
 pub mod eventbridge;
+pub mod events_v1;
 pub mod http;
 pub mod sigv4;
 pub mod twilio_signature;

@@ -47,9 +47,14 @@ impl Server {
 
     /// A raw POST; returns the status code.
     fn post(&self, path_and_query: &str, headers: &[(&str, &str)], body: &str) -> u16 {
+        self.request("POST", path_and_query, headers, body).0
+    }
+
+    /// A raw request; returns the status code and the body.
+    fn request(&self, method: &str, path_and_query: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         let mut req = format!(
-            "POST {path_and_query} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+            "{method} {path_and_query} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
             self.port,
             body.len()
         );
@@ -61,7 +66,9 @@ impl Server {
         s.write_all(req.as_bytes()).unwrap();
         let mut answer = String::new();
         s.read_to_string(&mut answer).unwrap();
-        answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+        let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_string();
+        (status, body)
     }
 
     /// Stops with SIGTERM, as a process manager would; returns the status and stderr.
@@ -186,6 +193,69 @@ fn classic_form_callbacks_are_signed_the_classic_way_and_routed_once() {
         .query_row("SELECT from_number, duration_seconds FROM calls", [], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap();
     assert_eq!(row, ("+15125550100".to_string(), 61));
+    let (status, _) = server.stop();
+    assert!(status.success());
+}
+
+#[test]
+fn the_events_api_emulation_creates_a_webhook_sink_and_a_subscription() {
+    use base64::Engine as _;
+    let dir = tempdir();
+    let server = Server::start(dir.path(), Some(TOKEN), &[]);
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("AC00000000000000000000000000000007:{TOKEN}"))
+    );
+    let auth = [("Authorization", basic.as_str())];
+    let config = format!(r#"{{"destination":"http://127.0.0.1:{}/twilio/events","method":"POST"}}"#, server.port);
+    let form = |pairs: &[(&str, &str)]| -> String {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                let enc: String = v
+                    .bytes()
+                    .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                    .collect();
+                format!("{k}={enc}")
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    };
+    let (status, body) = server.request(
+        "POST",
+        "/v1/Sinks",
+        &auth,
+        &form(&[("Description", "bridge"), ("SinkConfiguration", &config), ("SinkType", "webhook")]),
+    );
+    assert_eq!(status, 201, "{body}");
+    let sink: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let sink_sid = sink["sid"].as_str().unwrap();
+    assert_eq!(
+        sink["sink_configuration"]["destination"].as_str(),
+        Some(&*format!("http://127.0.0.1:{}/twilio/events", server.port))
+    );
+    let (status, body) = server.request(
+        "POST",
+        "/v1/Subscriptions",
+        &auth,
+        &form(&[
+            ("Description", "calls"),
+            ("SinkSid", sink_sid),
+            ("Types", r#"{"type":"com.twilio.voice.status-callback.call.completed","schema_version":1}"#),
+        ]),
+    );
+    assert_eq!(status, 201, "{body}");
+    let sub: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sub["account_sid"], "AC00000000000000000000000000000007");
+    let (status, body) = server.request("GET", &format!("/v1/Subscriptions?SinkSid={sink_sid}"), &auth, "");
+    assert_eq!(status, 200);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["subscriptions"].as_array().unwrap().len(), 1);
+    let wrong = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("AC00000000000000000000000000000007:nope")
+    );
+    assert_eq!(server.request("GET", "/v1/Sinks", &[("Authorization", wrong.as_str())], "").0, 401);
+    assert_eq!(server.request("GET", "/v1/Sinks", &[], "").0, 401);
     let (status, _) = server.stop();
     assert!(status.success());
 }
