@@ -117,7 +117,7 @@ fn route(
     Ok(match (method, segments.as_slice()) {
         ("POST", ["Sinks"]) => create_sink(conn, params)?,
         ("GET", ["Sinks"]) => {
-            list(conn, "sinks", "SELECT sid FROM twilio_sinks ORDER BY date_created, sid", &[], |c, s| sink(c, s))?
+            list(conn, "sinks", "SELECT sid FROM twilio_sinks ORDER BY date_created, sid", &[], sink)?
         }
         ("GET", ["Sinks", sid]) => {
             sink(conn, sid)?.map_or_else(|| not_found(&format!("/v1/Sinks/{sid}")), |v| (200, v.to_string()))
