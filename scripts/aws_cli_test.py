@@ -181,6 +181,20 @@ try:
     ]:
         status, answer = raw(target, body)
         check(status == 400 and answer["__type"] == code, f"{target} {body[:20]!r}: {status} {answer['__type']}")
+    # Clients that send their bodies slowly (or not at all) hold a connection, not the server.
+    slow = []
+    for _ in range(3):
+        conn = socket.create_connection(("127.0.0.1", port))
+        conn.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSEvents.ListEventBuses\r\n"
+                     b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 100\r\n\r\n{\"Na")
+        slow.append(conn)
+    started = time.monotonic()
+    status, answer = raw("AWSEvents.ListEventBuses", b"{}")
+    check(status == 200 and time.monotonic() - started < 2, "a normal request is served while slow clients trickle")
+    for conn in slow:
+        conn.close()
+    status, answer = raw("AWSEvents.PutEvents", json.dumps({"Entries": [dict(good, Detail='{"big": "' + "y" * (13 << 20) + '"}')]}).encode())
+    check(status == 413 and answer["__type"] == "ValidationException", "a body over the server's limit gets 413")
     check(urllib.request.urlopen(f"{endpoint}/health", timeout=2).read() == b"ok\n", "still serving")
     metrics = urllib.request.urlopen(f"{endpoint}/metrics", timeout=2).read().decode()
     check('metric="Invocations",event_bus="twilio-call-events",rule="twilio-call-completed"' in metrics,

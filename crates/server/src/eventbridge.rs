@@ -103,6 +103,8 @@ fn dispatch(bus: &mut EventBus, target: Option<&str>, body: &[u8]) -> Result<Val
         "ListRuleNamesByTarget" => list_rule_names_by_target(bus, &req),
         "PutEvents" => put_events(bus, &req),
         "TestEventPattern" => test_event_pattern(&req),
+        "CreateArchive" => create_archive(bus, &req),
+        "StartReplay" => start_replay(bus, &req),
         other => Err(ApiError::new("UnknownOperationException", format!("Unknown operation AWSEvents.{other}"))),
     }
 }
@@ -546,6 +548,66 @@ pub fn put_events_grouped(bus: &mut EventBus, requests: &[Vec<PutEventsEntry>]) 
     }
 }
 
+/// The name in an archive, bus or rule ARN (`…:archive/NAME`), checked.
+fn arn_name(arn: &str, kind: &str, member: &str) -> Result<String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "events", region, account, resource]
+            if partition.starts_with("aws") && !region.is_empty() && account.len() == 12 =>
+        {
+            resource.strip_prefix(kind).filter(|n| !n.is_empty()).map(str::to_owned)
+        }
+        _ => None,
+    }
+    .ok_or_else(|| {
+        ApiError::validation(format!("Parameter {member} is not valid. Reason: Provided Arn is not in correct format."))
+    })
+}
+
+fn create_archive(bus: &mut EventBus, req: &Request) -> Result<Value> {
+    let name = req.required_str("ArchiveName")?;
+    let source = req.required_str("EventSourceArn")?;
+    let bus_name = arn_name(&source, "event-bus/", "EventSourceArn")?;
+    let arn = bus.create_archive(&name, &bus_name, req.str("EventPattern")?.as_deref())?;
+    Ok(json!({"ArchiveArn": arn, "State": "ENABLED", "CreationTime": bus::now()}))
+}
+
+/// StartReplay runs the whole replay before answering (callsynth's archives are local), so the
+/// state is already `COMPLETED`.
+fn start_replay(bus: &mut EventBus, req: &Request) -> Result<Value> {
+    let name = req.required_str("ReplayName")?;
+    let archive = arn_name(&req.required_str("EventSourceArn")?, "archive/", "EventSourceArn")?;
+    let time = |member: &str| -> Result<f64> {
+        req.0.get(member).and_then(Value::as_f64).ok_or_else(|| {
+            ApiError::validation(format!(
+                "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+                lower_first(member)
+            ))
+        })
+    };
+    let (start, end) = (time("EventStartTime")?, time("EventEndTime")?);
+    if end <= start {
+        return Err(ApiError::validation("EventEndTime must be after EventStartTime."));
+    }
+    let filter: Option<Vec<String>> = match req.0.get("Destination").and_then(|d| d.get("FilterArns")) {
+        Some(Value::Array(arns)) => Some(
+            arns.iter()
+                .map(|a| {
+                    let arn = a.as_str().unwrap_or_default();
+                    let rule = arn_name(arn, "rule/", "FilterArns")?;
+                    Ok(rule.rsplit('/').next().unwrap_or(&rule).to_string())
+                })
+                .collect::<Result<_>>()?,
+        ),
+        _ => None,
+    };
+    let started = bus::now();
+    bus.replay(&name, &archive, start, end, filter.as_deref())?;
+    let location = bus.location();
+    let arn = format!("arn:aws:events:{}:{}:replay/{name}", location.region, location.account);
+    Ok(json!({"ReplayArn": arn, "State": "COMPLETED", "ReplayStartTime": started}))
+}
+
 fn test_event_pattern(req: &Request) -> Result<Value> {
     let pattern_text = req.required_str("EventPattern")?;
     let event = req.required_str("Event")?;
@@ -669,6 +731,34 @@ mod tests {
         assert_eq!(call(&mut b, "DisableRule", json!({"Name": "r1", "EventBusName": "calls"})).0, 200);
         assert_eq!(call(&mut b, "DescribeRule", json!({"Name": "r1", "EventBusName": "calls"})).1["State"], "DISABLED");
         assert_eq!(call(&mut b, "DeleteEventBus", json!({"Name": "default"})).1["__type"], "ValidationException");
+    }
+
+    #[test]
+    fn archives_and_replays_through_the_api() {
+        let mut b = bus();
+        call(&mut b, "PutRule", json!({"Name": "all", "EventPattern": r#"{"source":["a"]}"#}));
+        let bus_arn = "arn:aws:events:us-east-1:123456789012:event-bus/default";
+        let (s, out) = call(&mut b, "CreateArchive", json!({"ArchiveName": "keep", "EventSourceArn": bus_arn}));
+        assert_eq!((s, out["State"].as_str()), (200, Some("ENABLED")), "{out}");
+        let entry = json!({"Source": "a", "DetailType": "t", "Detail": "{}", "Time": 1_767_614_400});
+        assert_eq!(call(&mut b, "PutEvents", json!({"Entries": [entry]})).1["FailedEntryCount"], 0);
+        let archive_arn = out["ArchiveArn"].as_str().unwrap();
+        let (s, out) = call(
+            &mut b,
+            "StartReplay",
+            json!({"ReplayName": "r1", "EventSourceArn": archive_arn,
+            "EventStartTime": 1_767_614_000, "EventEndTime": 1_767_615_000,
+            "Destination": {"Arn": bus_arn, "FilterArns": ["arn:aws:events:us-east-1:123456789012:rule/all"]}}),
+        );
+        assert_eq!((s, out["State"].as_str()), (200, Some("COMPLETED")), "{out}");
+        let (_, out) = call(&mut b, "CreateArchive", json!({"ArchiveName": "x", "EventSourceArn": "bus"}));
+        assert_eq!(out["__type"], "ValidationException");
+        let (_, out) = call(
+            &mut b,
+            "StartReplay",
+            json!({"ReplayName": "r2", "EventSourceArn": "arn:aws:events:us-east-1:123456789012:archive/none", "EventStartTime": 1, "EventEndTime": 2}),
+        );
+        assert_eq!(out["__type"], "ResourceNotFoundException");
     }
 
     #[test]
