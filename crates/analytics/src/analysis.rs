@@ -140,31 +140,43 @@ pub fn analyze(turns: &[Turn], context: CallContext) -> Analysis {
     let sentiment = customer.as_ref().map_or(Sentiment::Neutral, |c| label(c.mean));
     let word_count = turns.iter().map(|t| t.text.split_whitespace().count() as u32).sum();
     let talk = talk_metrics(turns);
-    let signals = Signals {
-        sentiment,
-        customer_mean: customer.as_ref().map_or(0.0, |c| c.mean),
-        customer_end: customer.as_ref().map_or(0.0, |c| c.end),
-        customer_trend: customer.as_ref().map_or(0.0, |c| c.trend),
-        resolution,
-        escalated: escalation.is_some(),
-        interruptions: talk.as_ref().map_or(0, |t| t.interruptions),
-        silence_share: talk
-            .as_ref()
-            .map_or(0.0, |t| if t.handle_seconds > 0.0 { t.silence_seconds / t.handle_seconds } else { 0.0 }),
-        previous_contacts: context.previous_contacts,
-    };
-    Analysis {
+    let mut analysis = Analysis {
         sentiment,
         customer,
         agent,
         origin_scores: origin_scores(sentiment, resolution, escalation.is_some(), word_count),
-        scores: improved_scores(&signals),
+        scores: ImprovedScores { churn_risk: 0, propensity_to_buy: 0, satisfaction_score: 0 },
         escalation,
         resolution,
         resolution_turn,
         talk,
         word_count,
         turns: turn_sentiments,
+    };
+    analysis.rescore(context);
+    analysis
+}
+
+impl Analysis {
+    /// Recomputes the improved scores for `context` — what changes when the same transcript is
+    /// read with another customer history. The rest of the analysis depends on the text alone,
+    /// so it can be computed ahead (in parallel) and scored when the history is known.
+    pub fn rescore(&mut self, context: CallContext) {
+        let signals = Signals {
+            sentiment: self.sentiment,
+            customer_mean: self.customer.as_ref().map_or(0.0, |c| c.mean),
+            customer_end: self.customer.as_ref().map_or(0.0, |c| c.end),
+            customer_trend: self.customer.as_ref().map_or(0.0, |c| c.trend),
+            resolution: self.resolution,
+            escalated: self.escalation.is_some(),
+            interruptions: self.talk.as_ref().map_or(0, |t| t.interruptions),
+            silence_share: self
+                .talk
+                .as_ref()
+                .map_or(0.0, |t| if t.handle_seconds > 0.0 { t.silence_seconds / t.handle_seconds } else { 0.0 }),
+            previous_contacts: context.previous_contacts,
+        };
+        self.scores = improved_scores(&signals);
     }
 }
 
@@ -667,6 +679,17 @@ mod tests {
         assert_eq!(run("Customer: Hello?\nAgent: Hi.").resolution, Resolution::Unknown);
         let transferred = "Customer: Get me a manager.\nAgent: I'll transfer you to billing now.\nCustomer: Fine.";
         assert_eq!(run(transferred).resolution, Resolution::Unresolved);
+    }
+
+    #[test]
+    fn rescoring_with_a_history_equals_analysing_with_it() {
+        let turns =
+            parse_labelled("Agent: Hi.\nCustomer: It's broken again and I'm fed up.\nAgent: I can't fix that, sorry.");
+        let mut ahead = analyze(&turns, CallContext::default());
+        let with_history = analyze(&turns, CallContext { previous_contacts: 2 });
+        assert_ne!(ahead.scores, with_history.scores, "repeat contacts move the scores");
+        ahead.rescore(CallContext { previous_contacts: 2 });
+        assert_eq!(ahead, with_history);
     }
 
     #[test]

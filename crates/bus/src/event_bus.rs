@@ -50,6 +50,11 @@ pub trait Handler {
     ///
     /// The failure; the bus retries or dead-letters per the target's policy.
     fn deliver(&mut self, delivery: &Delivery<'_>, store: &Connection) -> Result<(), DeliveryError>;
+
+    /// The deliveries about to be handed to [`Handler::deliver`], as (target ARN, input) in
+    /// order, before any is made: a handler may do pure work for them ahead, in parallel,
+    /// outside the store's transaction. The default does nothing.
+    fn prepare(&mut self, _batch: &[(&str, &str)]) {}
 }
 
 /// What one call to [`EventBus::deliver_due`] did.
@@ -586,6 +591,20 @@ impl EventBus {
             })?
             .collect::<Result<_, _>>()?
         };
+        // Let the handler look at its whole share of the batch first (see `Handler::prepare`).
+        let ahead: Vec<(&str, &str)> = due
+            .iter()
+            .filter_map(|d| {
+                let loaded = self.targets.get(&format!("{}/{}/{}", d.bus, d.rule, d.target_id))?;
+                let to_handler = matches!(loaded.shape, Shape::Whole)
+                    && LocalTarget::of(&loaded.target.arn, &self.location).is_none();
+                to_handler.then_some((loaded.target.arn.as_str(), d.envelope.as_str()))
+            })
+            .collect();
+        if !ahead.is_empty() {
+            handler.prepare(&ahead);
+        }
+        drop(ahead);
         let mut counters = Counters::default();
         for d in due {
             let DueDelivery { id, bus, rule, target_id, attempts, event_id, envelope, ingested_at, .. } = &d;

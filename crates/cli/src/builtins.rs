@@ -12,8 +12,14 @@ pub const UPDATE_SEGMENT_PROFILE: &str = "update-segment-profile";
 
 /// Delivers to built-in processors. (Queues, other buses and files the bus delivers to itself;
 /// any other target is a permanent failure for now.)
+///
+/// Transcripts of a batch are analysed ahead on every core ([`Handler::prepare`]); each
+/// delivery then only rescores its analysis with the customer's history and writes.
 #[derive(Debug, Default)]
-pub struct Builtins;
+pub struct Builtins {
+    /// Analyses computed ahead for this batch, by event id.
+    ahead: std::collections::HashMap<String, analytics::analysis::Analysis>,
+}
 
 fn failed(e: ProcessError) -> DeliveryError {
     match e {
@@ -30,13 +36,23 @@ fn failed(e: ProcessError) -> DeliveryError {
 }
 
 impl Handler for Builtins {
+    fn prepare(&mut self, batch: &[(&str, &str)]) {
+        use rayon::prelude::*;
+        self.ahead = batch
+            .par_iter()
+            .filter(|(arn, _)| builtin_name(arn) == Some(UPDATE_SEGMENT_PROFILE))
+            .filter_map(|(_, envelope)| processors::analyze_envelope(envelope))
+            .collect();
+    }
+
     fn deliver(&mut self, d: &Delivery<'_>, store: &Connection) -> Result<(), DeliveryError> {
         match builtin_name(&d.target.arn) {
             Some(PROCESS_CALL_COMPLETED) => {
                 processors::process_call_completed(d.input, store).map(drop).map_err(failed)
             }
             Some(UPDATE_SEGMENT_PROFILE) => {
-                processors::update_segment_profile(d.input, store).map(drop).map_err(failed)
+                let ahead = self.ahead.remove(d.event_id);
+                processors::update_segment_profile_with(d.input, store, ahead).map(drop).map_err(failed)
             }
             Some(other) => Err(DeliveryError {
                 code: "NoSuchProcessor".into(),

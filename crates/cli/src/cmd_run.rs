@@ -250,7 +250,7 @@ const RETRY_WAIT_LIMIT_SECONDS: f64 = 2.0;
 
 pub fn deliver_all(bus: &mut EventBus, quiet: bool) -> Result<(u64, u64)> {
     let delivering = bar(quiet, bus.pending()?, "delivering");
-    let mut handler = Builtins;
+    let mut handler = Builtins::default();
     let (mut delivered, mut dead) = (0u64, 0u64);
     loop {
         let report = bus.deliver_due(&mut handler, bus::now(), 4096)?;

@@ -135,7 +135,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     );
     let open = move || {
         let bus = EventBus::open(&db, Location::default(), Limits::default()).expect("the store opened a moment ago");
-        (bus, Box::new(Builtins) as Box<dyn Handler>)
+        (bus, Box::new(Builtins::default()) as Box<dyn Handler>)
     };
     let counters = serve(&config, open, stop)?;
     eprintln!(

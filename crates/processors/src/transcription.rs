@@ -2,7 +2,7 @@
 //! customer's Segment profile update (origin-spec §3.3, with its defects fixed: `total_calls`
 //! really counts the customer's calls, and the profile is created once).
 
-use analytics::analysis::{CallContext, analyze};
+use analytics::analysis::{Analysis, CallContext, analyze};
 use analytics::scores::origin_scores;
 use analytics::transcript::parse_labelled;
 use model::{EventBridgeEnvelope, Sid, SidPrefix, TranscriptionCompletedDetail};
@@ -120,6 +120,30 @@ pub struct ProfileUpdate {
 /// A malformed envelope, a call whose completion is not stored yet (retry later), a message
 /// over Segment's limits, or a store failure.
 pub fn update_segment_profile(envelope: &str, conn: &Connection) -> Result<ProfileUpdate, ProcessError> {
+    update_segment_profile_with(envelope, conn, None)
+}
+
+/// The transcript's analysis for a first contact, from the envelope alone — the pure, costly
+/// part of [`update_segment_profile`], which a caller may compute ahead and in parallel for a
+/// batch of deliveries. Returns the envelope's event id with it; `None` for an envelope the
+/// processor would refuse.
+pub fn analyze_envelope(envelope: &str) -> Option<(String, Analysis)> {
+    let row = TranscriptRow::from_envelope(envelope).ok()?;
+    let analysis = analyze(&parse_labelled(&row.text), CallContext::default());
+    Some((row.event_id, analysis))
+}
+
+/// [`update_segment_profile`] with the analysis computed ahead by [`analyze_envelope`] for the
+/// same envelope (it is rescored with the customer's history here).
+///
+/// # Errors
+///
+/// As [`update_segment_profile`].
+pub fn update_segment_profile_with(
+    envelope: &str,
+    conn: &Connection,
+    ahead: Option<Analysis>,
+) -> Result<ProfileUpdate, ProcessError> {
     let row = TranscriptRow::from_envelope(envelope)?;
     row.upsert(conn)?;
     let call: Option<(String, String, String)> = conn
@@ -146,7 +170,13 @@ pub fn update_segment_profile(envelope: &str, conn: &Connection) -> Result<Profi
     let previous_calls = previous.unwrap_or(0);
     let total_calls = if already { previous_calls } else { previous_calls + 1 };
     let context = CallContext { previous_contacts: total_calls.saturating_sub(1) };
-    let analysis = analyze(&parse_labelled(&row.text), context);
+    let analysis = match ahead {
+        Some(mut analysis) => {
+            analysis.rescore(context);
+            analysis
+        }
+        None => analyze(&parse_labelled(&row.text), context),
+    };
     let scores =
         origin_scores(analysis.sentiment, analysis.resolution, analysis.escalation.is_some(), analysis.word_count);
     conn.prepare_cached(

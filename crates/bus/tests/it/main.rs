@@ -588,3 +588,43 @@ fn rate_limited_http_targets_wait_and_count_throttled_rules() {
     let metrics = bus.metrics().unwrap();
     assert!(metrics.contains(&(format!("{BUS}/twilio-call-completed"), "ThrottledRules".into(), 4)), "{metrics:?}");
 }
+
+/// Records what `prepare` is shown, and checks every delivery was shown first.
+#[derive(Default)]
+struct Preparer {
+    shown: Vec<(String, String)>,
+    prepared_calls: usize,
+    delivered_unseen: usize,
+}
+
+impl bus::Handler for Preparer {
+    fn prepare(&mut self, batch: &[(&str, &str)]) {
+        self.prepared_calls += 1;
+        self.shown = batch.iter().map(|(a, i)| (a.to_string(), i.to_string())).collect();
+    }
+
+    fn deliver(&mut self, d: &Delivery<'_>, _store: &Connection) -> Result<(), DeliveryError> {
+        if !self.shown.iter().any(|(arn, input)| *arn == d.target.arn && input == d.input) {
+            self.delivered_unseen += 1;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn handlers_see_their_share_of_a_batch_before_any_delivery() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    // A queue target on the same rule: delivered by the bus itself, so not shown to the handler.
+    let mut queue = target("q", 2, None);
+    queue.arn = "arn:aws:sqs:us-east-1:123456789012:side".into();
+    bus.put_targets(BUS, "twilio-call-completed", &[queue]).unwrap();
+    bus.put_events(&[entry("call.completed", r#"{"n":1}"#), entry("transcription.completed", r#"{"n":2}"#)]).unwrap();
+    let mut handler = Preparer::default();
+    let report = bus.deliver_due(&mut handler, bus::now(), 100).unwrap();
+    assert_eq!(report.delivered, 3, "two handler deliveries and one queue message");
+    assert_eq!(handler.prepared_calls, 1);
+    assert_eq!(handler.shown.len(), 2, "{:?}", handler.shown);
+    assert!(handler.shown.iter().all(|(arn, _)| !arn.starts_with("arn:aws:sqs")));
+    assert_eq!(handler.delivered_unseen, 0);
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM queue_messages"), 1);
+}
