@@ -72,12 +72,22 @@ pub struct DeliveryReport {
 #[derive(Debug, Default)]
 struct Routes {
     matcher: Matcher,
-    /// Per pattern id: (rule name, target ids).
-    rules: Vec<(String, Vec<String>)>,
+    /// Per pattern id: (rule name, its targets).
+    rules: Vec<(String, Vec<RouteTarget>)>,
     /// Archives with a pattern (names as pattern names).
     archive_matcher: Matcher,
     /// Archives without a pattern: they keep every event.
     archive_all: Vec<String>,
+}
+
+/// A rule's target as routing sees it.
+#[derive(Debug, Clone)]
+struct RouteTarget {
+    id: String,
+    /// A durable queue in this store that takes the event as it is: it is enqueued in the put's
+    /// own transaction (delivered at once, exactly once) instead of going through the delivery
+    /// queue.
+    queue: Option<String>,
 }
 
 /// How an event enters routing.
@@ -189,12 +199,18 @@ impl EventBus {
                 let (bus, rule, text) = row?;
                 let compiled = routes.entry(bus.clone()).or_default();
                 compiled.matcher.add(&rule, &text)?;
-                let mut ids: Vec<String> = targets
+                let mut ids: Vec<RouteTarget> = targets
                     .values()
                     .filter(|t: &&LoadedTarget| t.bus == bus && t.rule == rule)
-                    .map(|t| t.target.id.clone())
+                    .map(|t| RouteTarget {
+                        id: t.target.id.clone(),
+                        queue: match (LocalTarget::of(&t.target.arn, &self.location), &t.shape) {
+                            (Some(LocalTarget::Queue(queue)), Shape::Whole) => Some(queue.to_string()),
+                            _ => None,
+                        },
+                    })
                     .collect();
-                ids.sort();
+                ids.sort_by(|a, b| a.id.cmp(&b.id));
                 compiled.rules.push((rule, ids));
             }
         }
@@ -1268,7 +1284,18 @@ fn log_and_route(
         any = true;
         counters.add(&format!("{bus}/{rule}"), "TriggeredRules", 1);
         for target in target_ids {
-            statements.delivery.execute(params![seq, bus, rule, target, now])?;
+            match &target.queue {
+                Some(queue) => {
+                    tx.prepare_cached(
+                        "INSERT INTO queue_messages (queue, event_id, body, enqueued_at) VALUES (?1, ?2, ?3, ?4)",
+                    )?
+                    .execute(params![queue, id, envelope, now])?;
+                    counters.add(&format!("{bus}/{rule}/{}", target.id), "Invocations", 1);
+                }
+                None => {
+                    statements.delivery.execute(params![seq, bus, rule, target.id, now])?;
+                }
+            }
         }
     }
     if any {

@@ -357,11 +357,13 @@ fn queues_other_buses_and_files_are_delivered_to_by_the_bus_itself() {
     )
     .unwrap();
     let id = bus.put_events(&[entry("call.completed", r#"{"call_sid": "CA1"}"#)]).unwrap()[0].event_id.clone().unwrap();
+    // The queue took the event with the put itself (exactly once, nothing to retry).
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM queue_messages WHERE queue = 'calls'"), 1);
     let mut ok = Recorder { fail: None };
-    // First pass: the builtin, the queue, the forward (which enqueues the file delivery on the
-    // other bus) and the missing bus (a permanent failure).
+    // First pass: the builtin, the forward (which enqueues the file delivery on the other bus)
+    // and the missing bus (a permanent failure).
     let first = bus.deliver_due(&mut ok, bus::now(), 100).unwrap();
-    assert_eq!((first.delivered, first.dead_lettered), (3, 1));
+    assert_eq!((first.delivered, first.dead_lettered), (2, 1));
     let second = bus.deliver_due(&mut ok, bus::now(), 100).unwrap();
     assert_eq!(second.delivered, 1, "the forwarded event reached the other bus's file target");
     assert_eq!(bus.pending().unwrap(), 0);
@@ -614,17 +616,25 @@ impl bus::Handler for Preparer {
 #[test]
 fn handlers_see_their_share_of_a_batch_before_any_delivery() {
     let mut bus = guide_bus(":memory:".as_ref());
-    // A queue target on the same rule: delivered by the bus itself, so not shown to the handler.
-    let mut queue = target("q", 2, None);
-    queue.arn = "arn:aws:sqs:us-east-1:123456789012:side".into();
-    bus.put_targets(BUS, "twilio-call-completed", &[queue]).unwrap();
+    // Queue targets on the same rule are the bus's own business, never shown to the handler: a
+    // plain one takes the event in the put's transaction, one with an InputPath is delivered.
+    let mut plain = target("q", 2, None);
+    plain.arn = "arn:aws:sqs:us-east-1:123456789012:plain".into();
+    let mut shaped = target("r", 2, None);
+    shaped.arn = "arn:aws:sqs:us-east-1:123456789012:shaped".into();
+    shaped.input = TargetInput::Path("$.detail".into());
+    bus.put_targets(BUS, "twilio-call-completed", &[plain, shaped]).unwrap();
     bus.put_events(&[entry("call.completed", r#"{"n":1}"#), entry("transcription.completed", r#"{"n":2}"#)]).unwrap();
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM queue_messages WHERE queue = 'plain'"), 1, "enqueued with the put");
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM deliveries"), 3, "two handler deliveries and the shaped queue");
     let mut handler = Preparer::default();
     let report = bus.deliver_due(&mut handler, bus::now(), 100).unwrap();
-    assert_eq!(report.delivered, 3, "two handler deliveries and one queue message");
+    assert_eq!(report.delivered, 3);
     assert_eq!(handler.prepared_calls, 1);
     assert_eq!(handler.shown.len(), 2, "{:?}", handler.shown);
     assert!(handler.shown.iter().all(|(arn, _)| !arn.starts_with("arn:aws:sqs")));
     assert_eq!(handler.delivered_unseen, 0);
-    assert_eq!(count(&bus, "SELECT COUNT(*) FROM queue_messages"), 1);
+    let shaped_body: String =
+        bus.connection().query_row("SELECT body FROM queue_messages WHERE queue = 'shaped'", [], |r| r.get(0)).unwrap();
+    assert_eq!(shaped_body, r#"{"n":1}"#, "the InputPath applied");
 }
