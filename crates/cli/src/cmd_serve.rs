@@ -12,6 +12,7 @@ use clap::Args;
 use server::http::{ServeConfig, TwilioConfig, serve};
 
 use crate::builtins::Builtins;
+use crate::cmd_store;
 use crate::config::Config;
 
 pub const EXAMPLES: &str = "\
@@ -62,10 +63,53 @@ pub struct ServeArgs {
     /// comma-separated).
     #[arg(long = "sigv4-key", value_name = "ID:SECRET")]
     sigv4_keys: Vec<String>,
+    /// Where to send the Segment outbox when SEGMENT_WRITE_KEY is set (also SEGMENT_ENDPOINT;
+    /// default https://api.segment.io). The outbox is flushed from its own thread every
+    /// couple of seconds, so a slow or dead Segment never holds the bus.
+    #[arg(long, value_name = "URL")]
+    segment_endpoint: Option<String>,
     /// Scheme and host as Twilio calls this server, when a proxy or tunnel sits in front
     /// (e.g. https://example.ngrok.app); the signature covers the URL Twilio used.
     #[arg(long, value_name = "URL")]
     public_url: Option<String>,
+}
+
+/// How often the outbox is sent while serving.
+const SEGMENT_FLUSH_SECONDS: u64 = 2;
+
+/// Sends the Segment outbox from its own connection until `stop`, then once more.
+fn segment_flusher(db: &std::path::Path, mut sender: segment::client::Sender, stop: &AtomicBool) {
+    let conn = match rusqlite::Connection::open(db) {
+        Ok(conn) => conn,
+        Err(e) => {
+            eprintln!("callsynth serve: the Segment flusher cannot open {}: {e}", db.display());
+            return;
+        }
+    };
+    let _ = conn.busy_timeout(std::time::Duration::from_secs(10));
+    loop {
+        let stopping = stop.load(Ordering::Relaxed);
+        match processors::outbox::unsent(&conn) {
+            Ok(0) => {}
+            Ok(_) => match cmd_store::flush(&conn, &mut sender) {
+                Ok(report) if report.delivered > 0 || report.dead > 0 || report.stopped.is_some() => {
+                    eprintln!("{}", cmd_store::describe_flush(&report));
+                }
+                Ok(_) => {}
+                Err(e) => eprintln!("callsynth serve: Segment flush: {e:#}"),
+            },
+            Err(e) => eprintln!("callsynth serve: Segment outbox: {e}"),
+        }
+        if stopping {
+            return;
+        }
+        for _ in 0..SEGMENT_FLUSH_SECONDS * 10 {
+            if stop.load(Ordering::Relaxed) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
 }
 
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
@@ -133,11 +177,30 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         "callsynth serve: EventBridge API on http://{} (store {display}); /health, /metrics; Ctrl-C or SIGTERM stops",
         args.listen
     );
+    let flusher = match cmd_store::segment_sender(args.segment_endpoint.as_deref())? {
+        Some(_) if display == ":memory:" => {
+            eprintln!(
+                "callsynth serve: a :memory: store cannot be flushed to Segment from another thread; messages stay in the outbox"
+            );
+            None
+        }
+        Some(sender) => {
+            eprintln!("callsynth serve: sending the Segment outbox every {} s", SEGMENT_FLUSH_SECONDS);
+            let (db, stop) = (db.clone(), Arc::clone(&stop));
+            Some(std::thread::spawn(move || segment_flusher(&db, sender, &stop)))
+        }
+        None => None,
+    };
     let open = move || {
         let bus = EventBus::open(&db, Location::default(), Limits::default()).expect("the store opened a moment ago");
         (bus, Box::new(Builtins::default()) as Box<dyn Handler>)
     };
-    let counters = serve(&config, open, stop)?;
+    let counters = serve(&config, open, Arc::clone(&stop))?;
+    // The flusher makes a last pass once the bus has stopped.
+    stop.store(true, Ordering::Relaxed);
+    if let Some(flusher) = flusher {
+        let _ = flusher.join();
+    }
     eprintln!(
         "callsynth serve: stopped after {} requests ({} errors); pending deliveries stay in {display}",
         counters.requests.load(Ordering::Relaxed),

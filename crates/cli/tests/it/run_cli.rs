@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use rusqlite::Connection;
 
-use crate::support::{assert_ok, callsynth, stderr, tempdir};
+use crate::support::{assert_ok, callsynth, segment_stub, stderr, tempdir};
 
 /// Row counts and delivery counters that describe a finished run.
 #[derive(Debug, PartialEq, Eq)]
@@ -305,47 +305,6 @@ fn an_unreachable_http_target_does_not_hold_the_run() {
     // Nothing was lost: the processors ran, and the web deliveries are still queued.
     let c = counts(&dir.path().join("callsynth.db"));
     assert_eq!((c.calls, c.pending, c.dead_letters), (5, 5, 0));
-}
-
-/// A stand-in for Segment that answers 200 to everything and counts batch messages.
-fn segment_stub() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let count = std::sync::Arc::clone(&received);
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut stream = stream;
-            loop {
-                let (mut length, mut line) = (0usize, String::new());
-                loop {
-                    line.clear();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                        break;
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap();
-                    }
-                }
-                if line != "\r\n" {
-                    break;
-                }
-                let mut body = vec![0; length];
-                reader.read_exact(&mut body).unwrap();
-                let mut json = String::new();
-                flate2::read::GzDecoder::new(&body[..]).read_to_string(&mut json).unwrap();
-                let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-                count.fetch_add(v["batch"].as_array().unwrap().len(), std::sync::atomic::Ordering::SeqCst);
-                let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n{\"success\":true}");
-            }
-        }
-    });
-    (url, received)
 }
 
 #[test]

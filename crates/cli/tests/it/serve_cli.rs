@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-use crate::support::{assert_ok, tempdir};
+use crate::support::{assert_ok, segment_stub, tempdir};
 
 const TOKEN: &str = "tok_test_6f1c";
 
@@ -20,6 +20,10 @@ struct Server {
 
 impl Server {
     fn start(dir: &std::path::Path, token: Option<&str>, extra: &[&str]) -> Server {
+        Server::start_with(dir, token, extra, &[])
+    }
+
+    fn start_with(dir: &std::path::Path, token: Option<&str>, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut command = Command::new(env!("CARGO_BIN_EXE_callsynth"));
         command
@@ -32,6 +36,7 @@ impl Server {
         if let Some(token) = token {
             command.env("TWILIO_AUTH_TOKEN", token);
         }
+        command.env_remove("SEGMENT_WRITE_KEY").envs(env.iter().copied());
         let child = command.spawn().unwrap();
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
@@ -258,4 +263,29 @@ fn the_events_api_emulation_creates_a_webhook_sink_and_a_subscription() {
     assert_eq!(server.request("GET", "/v1/Sinks", &[], "").0, 401);
     let (status, _) = server.stop();
     assert!(status.success());
+}
+
+#[test]
+fn with_a_write_key_serve_sends_the_outbox_while_it_runs() {
+    let dir = tempdir();
+    let (segment, received) = segment_stub();
+    let key = "wk_serve_SECRET_77";
+    let server =
+        Server::start_with(dir.path(), Some(TOKEN), &["--segment-endpoint", &segment], &[("SEGMENT_WRITE_KEY", key)]);
+    assert_ok(&webhook(dir.path(), &server.url(), TOKEN, "seed"));
+    let db = dir.path().join("serve.db");
+    let started = Instant::now();
+    loop {
+        let queued = count(&db, "SELECT COUNT(*) FROM segment_outbox");
+        let sent = received.load(std::sync::atomic::Ordering::SeqCst) as i64;
+        if queued > 0 && sent == queued && count(&db, "SELECT COUNT(*) FROM segment_outbox WHERE sent_at IS NULL") == 0
+        {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "outbox {queued}, sent {sent}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (status, log) = server.stop();
+    assert!(status.success());
+    assert!(log.contains("segment sent:") && !log.contains(key), "{log}");
 }
