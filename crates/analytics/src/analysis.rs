@@ -328,7 +328,7 @@ fn customer_escalation(c: &Clause) -> Option<EscalationKind> {
         return Some(EscalationKind::ComplaintThreat);
     }
     if let Some(at) = c.affirms(&HIGHER_UP)
-        && c.words()[..at].iter().any(|w| ASKING.contains(&w.as_str()))
+        && c.words().take(at).any(|w| ASKING.contains(&w))
     {
         return Some(EscalationKind::SupervisorRequest);
     }
@@ -347,7 +347,7 @@ fn hands_off(clauses: &[Clause]) -> bool {
 
 fn staff_handoff(c: &Clause) -> bool {
     let Some(at) = c.affirms(&HANDOFF) else { return false };
-    !c.question && !c.words()[..at].iter().any(|w| OFFERING.contains(&w.as_str()))
+    !c.question && !c.words().take(at).any(|w| OFFERING.contains(&w))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,10 +8,12 @@
 //! don't need a manager" is not a request for one. Common speech-recognition splits ("super
 //! visor", "manage her") are joined back first, so noisy transcripts read the same.
 
-/// One clause's words.
+/// One clause's words (stored in one string, so a clause costs two allocations, not one per
+/// word).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clause {
-    words: Vec<String>,
+    text: String,
+    spans: Vec<(u32, u32)>,
     /// The clause ended in a question mark.
     pub question: bool,
 }
@@ -63,9 +65,29 @@ const REPAIRS: [(&str, &str, &str); 5] = [
 ];
 
 impl Clause {
+    /// How many words.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// No words (never true of a clause [`clauses`] returns).
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Word `i`.
+    pub fn word(&self, i: usize) -> &str {
+        let (from, to) = self.spans[i];
+        &self.text[from as usize..to as usize]
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        (i < self.spans.len()).then(|| self.word(i))
+    }
+
     /// The clause's words.
-    pub fn words(&self) -> &[String] {
-        &self.words
+    pub fn words(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.word(i))
     }
 
     /// Where `cue` (words separated by spaces, `*` for any word) first starts, if it occurs.
@@ -73,19 +95,16 @@ impl Clause {
     /// between two of the cue's words.
     pub fn find(&self, cue: &str) -> Option<usize> {
         let cue: Vec<&str> = cue.split(' ').collect();
-        (0..self.words.len()).find(|&i| self.matches_at(i, &cue))
+        (0..self.len()).find(|&i| self.matches_at(i, &cue))
     }
 
     fn matches_at(&self, start: usize, cue: &[&str]) -> bool {
-        let word_is = |at: usize, c: &str| self.words.get(at).is_some_and(|w| c == "*" || w == c);
+        let word_is = |at: usize, c: &str| self.get(at).is_some_and(|w| c == "*" || w == c);
         let mut at = start;
         for (k, c) in cue.iter().enumerate() {
             if word_is(at, c) {
                 at += 1;
-            } else if k > 0
-                && self.words.get(at).is_some_and(|w| INSERTIONS.contains(&w.as_str()))
-                && word_is(at + 1, c)
-            {
+            } else if k > 0 && self.get(at).is_some_and(|w| INSERTIONS.contains(&w)) && word_is(at + 1, c) {
                 at += 2;
             } else {
                 return false;
@@ -96,15 +115,15 @@ impl Clause {
 
     /// Every position where one of `phrases` starts, in order.
     pub fn occurrences<'a>(&'a self, phrases: &'a Phrases) -> impl Iterator<Item = usize> + 'a {
-        (0..self.words.len()).filter(move |&i| {
-            phrases.by_first.get(self.words[i].as_str()).is_some_and(|cues| cues.iter().any(|c| self.matches_at(i, c)))
+        (0..self.len()).filter(move |&i| {
+            phrases.by_first.get(self.word(i)).is_some_and(|cues| cues.iter().any(|c| self.matches_at(i, c)))
         })
     }
 
     /// Whether a negator stands within reach before position `at`.
     pub fn negated_at(&self, at: usize) -> bool {
         let from = at.saturating_sub(NEGATION_REACH);
-        self.words[from..at].iter().any(|w| NEGATORS.contains(&w.as_str()) || w.ends_with("n't"))
+        (from..at).map(|i| self.word(i)).any(|w| NEGATORS.contains(&w) || w.ends_with("n't"))
     }
 
     /// The first occurrence of one of `phrases` that is not negated.
@@ -124,7 +143,7 @@ impl Clause {
 
     /// Whether any word is one of `words`.
     pub fn has_word(&self, words: &[&str]) -> bool {
-        self.words.iter().any(|w| words.contains(&w.as_str()))
+        self.words().any(|w| words.contains(&w))
     }
 }
 
@@ -149,86 +168,124 @@ impl Phrases {
     }
 }
 
+/// The words of the clause being read, in one string.
+#[derive(Default)]
+struct Pending {
+    text: String,
+    spans: Vec<(u32, u32)>,
+}
+
+impl Pending {
+    fn push(&mut self, word: &str) {
+        let from = self.text.len() as u32;
+        self.text.push_str(word);
+        self.spans.push((from, self.text.len() as u32));
+    }
+
+    fn word(&self, i: usize) -> &str {
+        let (from, to) = self.spans[i];
+        &self.text[from as usize..to as usize]
+    }
+
+    fn pop_if(&mut self, word: &str) -> bool {
+        let last = self.spans.len().checked_sub(1);
+        if last.is_some_and(|i| self.word(i) == word) {
+            let (from, _) = self.spans.pop().expect("checked");
+            self.text.truncate(from as usize);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The finished clause, recognition splits joined; `self` is emptied for the next.
+    fn finish(&mut self, question: bool) -> Option<Clause> {
+        if self.spans.is_empty() {
+            return None;
+        }
+        let mut out =
+            Pending { text: String::with_capacity(self.text.len()), spans: Vec::with_capacity(self.spans.len()) };
+        let n = self.spans.len();
+        let mut i = 0;
+        while i < n {
+            let word = self.word(i);
+            let next = (i + 1 < n).then(|| self.word(i + 1));
+            let repaired = REPAIRS.iter().find_map(|&(a, b, joined)| {
+                if word != a {
+                    return None;
+                }
+                if b.is_empty() {
+                    return Some((joined, 1));
+                }
+                (next == Some(b)).then_some((joined, 2))
+            });
+            let after_determiner =
+                out.spans.len().checked_sub(1).is_some_and(|k| matches!(out.word(k), "a" | "your" | "the" | "my"));
+            match repaired {
+                // "manage her" is only a split "manager" after a determiner ("a", "your", "the").
+                Some(("manager", _)) if !after_determiner => {
+                    out.push(word);
+                    i += 1;
+                }
+                Some((joined, step)) => {
+                    out.push(joined);
+                    i += step;
+                }
+                None => {
+                    out.push(word);
+                    i += 1;
+                }
+            }
+        }
+        self.text.clear();
+        self.spans.clear();
+        Some(Clause { text: out.text, spans: out.spans, question })
+    }
+}
+
 /// Splits a turn's text into clauses.
 pub fn clauses(text: &str) -> Vec<Clause> {
     let mut out = Vec::new();
-    let mut words: Vec<String> = Vec::new();
+    let mut pending = Pending::default();
     let mut word = String::new();
     // Returns whether the word was a filler, so the punctuation after it is ignored too.
-    let flush_word = |word: &mut String, words: &mut Vec<String>| -> bool {
+    let flush_word = |word: &mut String, pending: &mut Pending| -> bool {
         let w = word.trim_matches(|c: char| c == '\'' || c == '-');
         let filler = FILLERS.contains(&w);
         // A restart ("I- I think") is said again in full next.
         let restart = word.ends_with('-');
         if !w.is_empty() && !filler && !restart {
-            words.push(w.to_string());
+            pending.push(w);
         }
         word.clear();
         filler
-    };
-    let flush_clause = |words: &mut Vec<String>, out: &mut Vec<Clause>, question: bool| {
-        if !words.is_empty() {
-            out.push(Clause { words: repair(std::mem::take(words)), question });
-        }
     };
     for c in text.chars() {
         match c {
             '.' | ',' | ';' | '!' | '?' | ':' | '(' | ')' | '"' => {
                 // Decimal points and thousands separators stay inside numbers.
-                if matches!(c, '.' | ',') && word.chars().last().is_some_and(|l| l.is_ascii_digit()) {
+                if matches!(c, '.' | ',') && word.as_bytes().last().is_some_and(u8::is_ascii_digit) {
                     word.push(c);
                     continue;
                 }
-                if flush_word(&mut word, &mut words) && c == ',' {
+                if flush_word(&mut word, &mut pending) && c == ',' {
                     continue;
                 }
-                flush_clause(&mut words, &mut out, c == '?');
+                out.extend(pending.finish(c == '?'));
             }
             '\u{2019}' | '\u{2018}' => word.push('\''),
             c if c.is_whitespace() => {
-                let _ = flush_word(&mut word, &mut words);
-                if words.last().is_some_and(|w| w == "but") {
-                    words.pop();
-                    flush_clause(&mut words, &mut out, false);
+                let _ = flush_word(&mut word, &mut pending);
+                if pending.pop_if("but") {
+                    out.extend(pending.finish(false));
                 }
             }
+            c if c.is_ascii() => word.push(c.to_ascii_lowercase()),
             c => word.extend(c.to_lowercase()),
         }
     }
-    let _ = flush_word(&mut word, &mut words);
-    flush_clause(&mut words, &mut out, false);
-    out
-}
-
-fn repair(words: Vec<String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(words.len());
-    let mut i = 0;
-    while i < words.len() {
-        let repaired = REPAIRS.iter().find_map(|&(a, b, joined)| {
-            if words[i] != a {
-                return None;
-            }
-            if b.is_empty() {
-                return Some((joined, 1));
-            }
-            (words.get(i + 1).is_some_and(|w| w == b)).then_some((joined, 2))
-        });
-        match repaired {
-            // "manage her" is only a split "manager" after a determiner ("a", "your", "the").
-            Some(("manager", _)) if !out.last().is_some_and(|w| matches!(w.as_str(), "a" | "your" | "the" | "my")) => {
-                out.push(words[i].clone());
-                i += 1;
-            }
-            Some((joined, n)) => {
-                out.push(joined.to_string());
-                i += n;
-            }
-            None => {
-                out.push(words[i].clone());
-                i += 1;
-            }
-        }
-    }
+    let _ = flush_word(&mut word, &mut pending);
+    out.extend(pending.finish(false));
     out
 }
 
@@ -237,7 +294,7 @@ mod tests {
     use super::*;
 
     fn words(text: &str) -> Vec<Vec<String>> {
-        clauses(text).into_iter().map(|c| c.words).collect()
+        clauses(text).into_iter().map(|c| c.words().map(str::to_owned).collect()).collect()
     }
 
     #[test]
