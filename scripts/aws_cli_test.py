@@ -36,25 +36,25 @@ def check(condition, what):
     print(f"ok: {what}")
 
 
+def start_serve(db, *flags):
+    """Starts `callsynth serve` on a free port; returns the process, its port and endpoint."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen([BINARY, "serve", "--db", db, "--listen", f"127.0.0.1:{port}", *flags],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{endpoint}/health", timeout=1).read()
+            return process, port, endpoint
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    sys.exit("FAILED: callsynth serve did not come up: " + process.stderr.read())
+
+
 workdir = tempfile.mkdtemp(prefix="callsynth-serve-")
 db = os.path.join(workdir, "serve.db")
-port = free_port()
-endpoint = f"http://127.0.0.1:{port}"
-server = subprocess.Popen(
-    [BINARY, "serve", "--db", db, "--listen", f"127.0.0.1:{port}"],
-    stdout=subprocess.PIPE,
-    stderr=subprocess.PIPE,
-    text=True,
-)
-for _ in range(100):
-    try:
-        urllib.request.urlopen(f"{endpoint}/health", timeout=1).read()
-        break
-    except OSError:
-        time.sleep(0.05)
-else:
-    server.kill()
-    sys.exit("FAILED: callsynth serve did not come up: " + server.stderr.read())
+server, port, endpoint = start_serve(db)
 
 env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1")
 env.pop("AWS_PROFILE", None)
@@ -209,20 +209,9 @@ finally:
 check(code == 0, "SIGTERM stops the server cleanly")
 
 # --require-sigv4: the CLI's real signatures pass, anything else is refused (fail closed).
-port = free_port()
-endpoint = f"http://127.0.0.1:{port}"
-secure = subprocess.Popen(
-    [BINARY, "serve", "--db", os.path.join(workdir, "secure.db"), "--listen", f"127.0.0.1:{port}",
-     "--require-sigv4", "--sigv4-key", "AKIDCALLSYNTHTEST:s3cr3t/key+example"],
-    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-)
+secure, port, endpoint = start_serve(os.path.join(workdir, "secure.db"), "--require-sigv4",
+                                     "--sigv4-key", "AKIDCALLSYNTHTEST:s3cr3t/key+example")
 try:
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{endpoint}/health", timeout=1).read()
-            break
-        except OSError:
-            time.sleep(0.05)
     env = dict(env, AWS_ACCESS_KEY_ID="AKIDCALLSYNTHTEST", AWS_SECRET_ACCESS_KEY="s3cr3t/key+example")
     out = json.loads(aws("events", "create-event-bus", "--name", "signed").stdout)
     check(out["EventBusArn"].endswith("/signed"), "a SigV4-signed CLI request is accepted")

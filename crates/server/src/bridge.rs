@@ -107,18 +107,7 @@ pub fn map_cloudevents(body: &[u8], bus: &str) -> Result<Mapped, String> {
         detail.insert("twilio_event_type".into(), json!(kind));
         let time = field("time")
             .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok());
-        mapped.entries.push((
-            id.to_string(),
-            PutEventsEntry {
-                time: time.map(|t| t.unix_timestamp() as f64),
-                source: Some(SOURCE.into()),
-                resources: Some(Vec::new()),
-                detail_type: Some(detail_type.seed_name().into()),
-                detail: Some(Value::Object(detail).to_string()),
-                event_bus_name: Some(bus.to_string()),
-                trace_header: None,
-            },
-        ));
+        mapped.entries.push((id.to_string(), guide_entry(detail_type, detail, time, bus)));
     }
     Ok(mapped)
 }
@@ -184,21 +173,26 @@ pub fn map_form(callback: Callback, params: &[(String, String)], bus: &str) -> R
     detail.insert("twilio_event_type".into(), json!(format!("status-callback/{callback:?}")));
     let time = get("Timestamp")
         .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc2822).ok());
-    Ok(Mapped {
-        entries: vec![(
-            key,
-            PutEventsEntry {
-                time: time.map(|t| t.unix_timestamp() as f64),
-                source: Some(SOURCE.into()),
-                resources: Some(Vec::new()),
-                detail_type: Some(detail_type.seed_name().into()),
-                detail: Some(Value::Object(detail).to_string()),
-                event_bus_name: Some(bus.to_string()),
-                trace_header: None,
-            },
-        )],
-        ignored: Vec::new(),
-    })
+    Ok(Mapped { entries: vec![(key, guide_entry(detail_type, detail, time, bus))], ignored: Vec::new() })
+}
+
+/// The PutEvents entry for one Twilio event in the guide's envelope; `time` is Twilio's, or
+/// the ingestion time when absent.
+fn guide_entry(
+    detail_type: DetailType,
+    detail: Map<String, Value>,
+    time: Option<time::OffsetDateTime>,
+    bus: &str,
+) -> PutEventsEntry {
+    PutEventsEntry {
+        time: time.map(|t| t.unix_timestamp() as f64),
+        source: Some(SOURCE.into()),
+        resources: Some(Vec::new()),
+        detail_type: Some(detail_type.seed_name().into()),
+        detail: Some(Value::Object(detail).to_string()),
+        event_bus_name: Some(bus.to_string()),
+        trace_header: None,
+    }
 }
 
 /// What one delivery did.

@@ -302,6 +302,11 @@ fn prometheus(bus: &EventBus) -> String {
     out
 }
 
+/// A request header's value (the first, by case-insensitive name).
+fn header(request: &tiny_http::Request, name: &str) -> Option<String> {
+    request.headers().iter().find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name)).map(|h| h.value.to_string())
+}
+
 /// Reads a body up to `max_body` bytes: `Ok(None)` when it is larger, `Err` when the client
 /// went away or stalled.
 fn read_body(request: &mut tiny_http::Request, max_body: usize) -> std::io::Result<Option<Vec<u8>>> {
@@ -329,19 +334,12 @@ fn check_twilio(
     let Some(token) = &twilio.auth_token else {
         return Err("no Twilio auth token is configured (TWILIO_AUTH_TOKEN or --twilio-auth-token)");
     };
-    let header = |name: &str| {
-        request
-            .headers()
-            .iter()
-            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-            .map(|h| h.value.to_string())
-    };
-    let Some(signature) = header("x-twilio-signature") else { return Err("missing X-Twilio-Signature") };
+    let Some(signature) = header(request, "x-twilio-signature") else { return Err("missing X-Twilio-Signature") };
     let base = match &twilio.public_url {
         Some(url) => url.trim_end_matches('/').to_string(),
         None => {
-            let scheme = header("x-forwarded-proto").unwrap_or_else(|| "http".into());
-            format!("{scheme}://{}", header("host").unwrap_or_default())
+            let scheme = header(request, "x-forwarded-proto").unwrap_or_else(|| "http".into());
+            format!("{scheme}://{}", header(request, "host").unwrap_or_default())
         }
     };
     if valid(token, &format!("{base}{}", request.url()), &signature) {
@@ -367,11 +365,7 @@ fn events_v1_request(
             .to_string(),
         ))
     };
-    let authorization = request
-        .headers()
-        .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case("authorization"))
-        .map(|h| h.value.to_string());
+    let authorization = header(request, "authorization");
     let credentials = authorization
         .as_deref()
         .and_then(|a| a.strip_prefix("Basic "))
@@ -462,13 +456,6 @@ fn respond(
     sigv4: Option<&[crate::sigv4::AccessKey]>,
     counters: &ServerCounters,
 ) {
-    let header = |name: &str| {
-        request
-            .headers()
-            .iter()
-            .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
-            .map(|h| h.value.to_string())
-    };
     let path = request.url().split('?').next().unwrap_or("").to_string();
     let (status, content_type, body) = match (request.method(), path.as_str()) {
         (tiny_http::Method::Get, "/health") => (200, "text/plain", "ok\n".to_string()),
@@ -481,7 +468,7 @@ fn respond(
             }
         }
         (tiny_http::Method::Post, "/") => {
-            let target = header("x-amz-target");
+            let target = header(&request, "x-amz-target");
             let declared = request.body_length();
             if declared.is_some_and(|n| n > max_body) {
                 let e = eventbridge::ApiError {
