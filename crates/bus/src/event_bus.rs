@@ -72,18 +72,29 @@ pub struct DeliveryReport {
 #[derive(Debug, Default)]
 struct Routes {
     matcher: Matcher,
-    /// Per pattern id: (rule name, its targets).
-    rules: Vec<(String, Vec<RouteTarget>)>,
+    /// Per pattern id: the rule and its targets.
+    rules: Vec<RouteRule>,
     /// Archives with a pattern (names as pattern names).
     archive_matcher: Matcher,
     /// Archives without a pattern: they keep every event.
     archive_all: Vec<String>,
 }
 
+/// A rule as routing sees it, with its counter scope made once.
+#[derive(Debug, Clone)]
+struct RouteRule {
+    name: String,
+    /// `bus/rule`.
+    scope: String,
+    targets: Vec<RouteTarget>,
+}
+
 /// A rule's target as routing sees it.
 #[derive(Debug, Clone)]
 struct RouteTarget {
     id: String,
+    /// `bus/rule/target`.
+    scope: String,
     /// A durable queue in this store that takes the event as it is: it is enqueued in the put's
     /// own transaction (delivered at once, exactly once) instead of going through the delivery
     /// queue.
@@ -204,6 +215,7 @@ impl EventBus {
                     .filter(|t: &&LoadedTarget| t.bus == bus && t.rule == rule)
                     .map(|t| RouteTarget {
                         id: t.target.id.clone(),
+                        scope: format!("{bus}/{rule}/{}", t.target.id),
                         queue: match (LocalTarget::of(&t.target.arn, &self.location), &t.shape) {
                             (Some(LocalTarget::Queue(queue)), Shape::Whole) => Some(queue.to_string()),
                             _ => None,
@@ -211,7 +223,7 @@ impl EventBus {
                     })
                     .collect();
                 ids.sort_by(|a, b| a.id.cmp(&b.id));
-                compiled.rules.push((rule, ids));
+                compiled.rules.push(RouteRule { scope: format!("{bus}/{rule}"), name: rule, targets: ids });
             }
         }
         {
@@ -1275,14 +1287,14 @@ fn log_and_route(
     let matched = compiled.matcher.matches_with(envelope.as_bytes(), scratch)?;
     let mut any = false;
     for &rule_index in matched {
-        let (rule, target_ids) = &compiled.rules[rule_index as usize];
+        let RouteRule { name: rule, scope: rule_scope, targets: target_ids } = &compiled.rules[rule_index as usize];
         if let Arrival::Replay { rules: Some(only) } = arrival
             && !only.contains(rule)
         {
             continue;
         }
         any = true;
-        counters.add(&format!("{bus}/{rule}"), "TriggeredRules", 1);
+        counters.add(rule_scope, "TriggeredRules", 1);
         for target in target_ids {
             match &target.queue {
                 Some(queue) => {
@@ -1290,7 +1302,7 @@ fn log_and_route(
                         "INSERT INTO queue_messages (queue, event_id, body, enqueued_at) VALUES (?1, ?2, ?3, ?4)",
                     )?
                     .execute(params![queue, id, envelope, now])?;
-                    counters.add(&format!("{bus}/{rule}/{}", target.id), "Invocations", 1);
+                    counters.add(&target.scope, "Invocations", 1);
                 }
                 None => {
                     statements.delivery.execute(params![seq, bus, rule, target.id, now])?;

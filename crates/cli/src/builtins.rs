@@ -17,8 +17,8 @@ pub const UPDATE_SEGMENT_PROFILE: &str = "update-segment-profile";
 /// delivery then only rescores its analysis with the customer's history and writes.
 #[derive(Debug, Default)]
 pub struct Builtins {
-    /// Analyses computed ahead for this batch, by event id.
-    ahead: std::collections::HashMap<String, analytics::analysis::Analysis>,
+    /// Transcripts read and analysed ahead for this batch, by event id.
+    ahead: std::collections::HashMap<String, processors::Prepared>,
 }
 
 fn failed(e: ProcessError) -> DeliveryError {
@@ -41,7 +41,8 @@ impl Handler for Builtins {
         self.ahead = batch
             .par_iter()
             .filter(|(arn, _)| builtin_name(arn) == Some(UPDATE_SEGMENT_PROFILE))
-            .filter_map(|(_, envelope)| processors::analyze_envelope(envelope))
+            .filter_map(|(_, envelope)| processors::prepare_envelope(envelope))
+            .map(|prepared| (prepared.row.event_id.clone(), prepared))
             .collect();
     }
 

@@ -18,7 +18,7 @@ mod transcription;
 pub use call_completed::{CallRow, process_call_completed};
 pub use outbox::{FlushReport, flush_outbox};
 pub use transcription::{
-    ProfileUpdate, TranscriptRow, analyze_envelope, update_segment_profile, update_segment_profile_with,
+    Prepared, ProfileUpdate, TranscriptRow, prepare_envelope, update_segment_profile, update_segment_profile_with,
 };
 
 use rusqlite::Connection;

@@ -123,18 +123,27 @@ pub fn update_segment_profile(envelope: &str, conn: &Connection) -> Result<Profi
     update_segment_profile_with(envelope, conn, None)
 }
 
-/// The transcript's analysis for a first contact, from the envelope alone — the pure, costly
-/// part of [`update_segment_profile`], which a caller may compute ahead and in parallel for a
-/// batch of deliveries. Returns the envelope's event id with it; `None` for an envelope the
-/// processor would refuse.
-pub fn analyze_envelope(envelope: &str) -> Option<(String, Analysis)> {
-    let row = TranscriptRow::from_envelope(envelope).ok()?;
-    let analysis = analyze(&parse_labelled(&row.text), CallContext::default());
-    Some((row.event_id, analysis))
+/// The pure, costly part of [`update_segment_profile`] for one envelope — the transcript read
+/// and analysed as a first contact — which a caller may compute ahead and in parallel for a
+/// batch of deliveries.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The envelope read.
+    pub row: TranscriptRow,
+    /// Its analysis, before the customer's history is known.
+    pub analysis: Analysis,
 }
 
-/// [`update_segment_profile`] with the analysis computed ahead by [`analyze_envelope`] for the
-/// same envelope (it is rescored with the customer's history here).
+/// [`Prepared`] for an envelope; `None` for one the processor would refuse (it then refuses it
+/// with the reason when the delivery is made).
+pub fn prepare_envelope(envelope: &str) -> Option<Prepared> {
+    let row = TranscriptRow::from_envelope(envelope).ok()?;
+    let analysis = analyze(&parse_labelled(&row.text), CallContext::default());
+    Some(Prepared { row, analysis })
+}
+
+/// [`update_segment_profile`] with the work [`prepare_envelope`] did ahead for the same
+/// envelope (its analysis is rescored with the customer's history here).
 ///
 /// # Errors
 ///
@@ -142,9 +151,12 @@ pub fn analyze_envelope(envelope: &str) -> Option<(String, Analysis)> {
 pub fn update_segment_profile_with(
     envelope: &str,
     conn: &Connection,
-    ahead: Option<Analysis>,
+    ahead: Option<Prepared>,
 ) -> Result<ProfileUpdate, ProcessError> {
-    let row = TranscriptRow::from_envelope(envelope)?;
+    let (row, ahead) = match ahead {
+        Some(Prepared { row, analysis }) => (row, Some(analysis)),
+        None => (TranscriptRow::from_envelope(envelope)?, None),
+    };
     row.upsert(conn)?;
     let call: Option<(String, String, String)> = conn
         .prepare_cached("SELECT from_number, to_number, direction FROM calls WHERE call_sid = ?1")?

@@ -192,23 +192,7 @@ fn with_next(mut v: Value, next: Option<String>) -> Value {
 fn bus_name(req: &Request, member: &str) -> Result<String> {
     let Some(given) = req.str(member)? else { return Ok("default".into()) };
     if given.starts_with("arn:") {
-        let parts: Vec<&str> = given.splitn(6, ':').collect();
-        let name = match parts.as_slice() {
-            ["arn", partition, "events", region, account, resource]
-                if partition.starts_with("aws")
-                    && !region.is_empty()
-                    && account.len() == 12
-                    && account.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                resource.strip_prefix("event-bus/")
-            }
-            _ => None,
-        };
-        return name.filter(|n| !n.is_empty()).map(str::to_owned).ok_or_else(|| {
-            ApiError::validation(format!(
-                "Parameter {given} is not valid. Reason: Provided Arn is not in correct format."
-            ))
-        });
+        return arn_name(&given, "event-bus/");
     }
     Ok(given)
 }
@@ -548,26 +532,30 @@ pub fn put_events_grouped(bus: &mut EventBus, requests: &[Vec<PutEventsEntry>]) 
     }
 }
 
-/// The name in an archive, bus or rule ARN (`…:archive/NAME`), checked.
-fn arn_name(arn: &str, kind: &str, member: &str) -> Result<String> {
+/// The name in an EventBridge ARN of `kind` (`event-bus/`, `archive/`, `rule/`): checked as
+/// AWS checks it, with AWS's message for a malformed one.
+fn arn_name(arn: &str, kind: &str) -> Result<String> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
+    let name = match parts.as_slice() {
         ["arn", partition, "events", region, account, resource]
-            if partition.starts_with("aws") && !region.is_empty() && account.len() == 12 =>
+            if partition.starts_with("aws")
+                && !region.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit()) =>
         {
-            resource.strip_prefix(kind).filter(|n| !n.is_empty()).map(str::to_owned)
+            resource.strip_prefix(kind).filter(|n| !n.is_empty())
         }
         _ => None,
-    }
-    .ok_or_else(|| {
-        ApiError::validation(format!("Parameter {member} is not valid. Reason: Provided Arn is not in correct format."))
+    };
+    name.map(str::to_owned).ok_or_else(|| {
+        ApiError::validation(format!("Parameter {arn} is not valid. Reason: Provided Arn is not in correct format."))
     })
 }
 
 fn create_archive(bus: &mut EventBus, req: &Request) -> Result<Value> {
     let name = req.required_str("ArchiveName")?;
     let source = req.required_str("EventSourceArn")?;
-    let bus_name = arn_name(&source, "event-bus/", "EventSourceArn")?;
+    let bus_name = arn_name(&source, "event-bus/")?;
     let arn = bus.create_archive(&name, &bus_name, req.str("EventPattern")?.as_deref())?;
     Ok(json!({"ArchiveArn": arn, "State": "ENABLED", "CreationTime": bus::now()}))
 }
@@ -576,7 +564,7 @@ fn create_archive(bus: &mut EventBus, req: &Request) -> Result<Value> {
 /// state is already `COMPLETED`.
 fn start_replay(bus: &mut EventBus, req: &Request) -> Result<Value> {
     let name = req.required_str("ReplayName")?;
-    let archive = arn_name(&req.required_str("EventSourceArn")?, "archive/", "EventSourceArn")?;
+    let archive = arn_name(&req.required_str("EventSourceArn")?, "archive/")?;
     let time = |member: &str| -> Result<f64> {
         req.0.get(member).and_then(Value::as_f64).ok_or_else(|| {
             ApiError::validation(format!(
@@ -594,7 +582,7 @@ fn start_replay(bus: &mut EventBus, req: &Request) -> Result<Value> {
             arns.iter()
                 .map(|a| {
                     let arn = a.as_str().unwrap_or_default();
-                    let rule = arn_name(arn, "rule/", "FilterArns")?;
+                    let rule = arn_name(arn, "rule/")?;
                     Ok(rule.rsplit('/').next().unwrap_or(&rule).to_string())
                 })
                 .collect::<Result<_>>()?,
