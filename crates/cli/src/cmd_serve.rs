@@ -41,9 +41,9 @@ pub struct ServeArgs {
     /// Create the setup guide's bus, rules and targets (or callsynth.toml's) before serving.
     #[arg(long)]
     init_guide: bool,
-    /// Connection threads.
-    #[arg(long, default_value_t = 8, value_name = "N")]
-    threads: usize,
+    /// Most connections served at once (each has its own thread); one more is answered 503.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    max_connections: usize,
     /// Auth token that signs Twilio's deliveries to POST /twilio/events (also TWILIO_AUTH_TOKEN).
     /// Without one, every delivery is refused with 403.
     #[arg(long, value_name = "TOKEN")]
@@ -164,7 +164,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         require_sigv4: args.require_sigv4,
         sigv4_keys,
         listen: args.listen.clone(),
-        threads: args.threads.max(1),
+        max_connections: args.max_connections.max(1),
         twilio: TwilioConfig {
             auth_token,
             insecure_dev: args.insecure_dev,

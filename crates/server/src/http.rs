@@ -1,20 +1,24 @@
 //! The HTTP server behind `callsynth serve`.
 //!
-//! Connection threads parse requests and hand them to one worker thread that owns the bus (the
-//! store is one SQLite writer); the worker answers them in order and, whenever it is idle,
-//! delivers what is due to the targets. A stop request (SIGTERM, Ctrl-C) closes the listener,
-//! lets the worker answer what it was given, deliver what is due, and return.
+//! Every connection has its own thread ([`http1`] reads its requests and writes the answers);
+//! the requests go to one worker thread that owns the bus (the store is one SQLite writer),
+//! which answers them in order, commits the PutEvents that wait together in one transaction
+//! and, whenever it is idle, delivers what is due to the targets. A stop request (SIGTERM,
+//! Ctrl-C) closes the listener; connections finish the request they are in and close, and the
+//! worker answers what it was given, delivers what is due, and returns.
 
-use std::io::Read;
+use std::io::{BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use bus::{EventBus, Handler};
 
-use crate::eventbridge::{self, ApiResponse};
-use crate::{bridge, events_v1};
+use crate::http1::{self, BodyError, Head, HeadError, Patient};
+use crate::{bridge, eventbridge, events_v1};
 
 /// How the server runs.
 #[derive(Debug, Clone)]
@@ -23,8 +27,13 @@ pub struct ServeConfig {
     pub listen: String,
     /// Largest request body accepted (bytes); larger ones get 413 without being read further.
     pub max_body_bytes: usize,
-    /// Connection threads.
-    pub threads: usize,
+    /// Most connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// How long a connection may wait between requests before it is closed.
+    pub idle_timeout: Duration,
+    /// How long a request (head and body) may take to arrive once it has begun; a client that
+    /// trickles its bytes slower is disconnected.
+    pub request_timeout: Duration,
     /// Deliveries per idle round.
     pub delivery_batch: usize,
     /// The Twilio bridge (`POST /twilio/events`).
@@ -66,7 +75,9 @@ impl Default for ServeConfig {
         ServeConfig {
             listen: "127.0.0.1:4010".into(),
             max_body_bytes: 12 << 20,
-            threads: 8,
+            max_connections: 512,
+            idle_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(30),
             delivery_batch: 2_000,
             twilio: TwilioConfig { bus: "twilio-call-events".into(), ..TwilioConfig::default() },
             require_sigv4: false,
@@ -84,27 +95,37 @@ pub struct ServerCounters {
     pub errors: AtomicU64,
 }
 
-/// Work for the bus thread.
-enum Job {
-    Api {
-        target: Option<String>,
-        body: Vec<u8>,
-        reply: mpsc::Sender<ApiResponse>,
-    },
-    Metrics {
-        reply: mpsc::Sender<String>,
-    },
-    Bridge {
-        mapped: bridge::Mapped,
-        reply: mpsc::Sender<(u16, String)>,
-    },
-    EventsV1 {
-        method: String,
-        path: String,
-        params: Vec<(String, String)>,
-        account_sid: String,
-        reply: mpsc::Sender<(u16, String)>,
-    },
+/// An answer to one request.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    content_type: &'static str,
+    body: String,
+    /// Close the connection after this answer (the request was not read whole, or cannot be
+    /// trusted to have left the connection in step).
+    close: bool,
+}
+
+impl Answer {
+    fn new(status: u16, content_type: &'static str, body: String) -> Answer {
+        Answer { status, content_type, body, close: false }
+    }
+}
+
+/// What the bus thread sends back: status and body.
+type Reply = (u16, String);
+
+/// Work for the bus thread, with where to send the reply.
+struct Job {
+    work: Work,
+    reply: mpsc::Sender<Reply>,
+}
+
+enum Work {
+    Api { target: Option<String>, body: Vec<u8> },
+    Metrics,
+    Bridge(bridge::Mapped),
+    EventsV1 { method: String, path: String, params: Vec<(String, String)>, account_sid: String },
 }
 
 /// Why the server could not start.
@@ -120,6 +141,27 @@ pub enum ServeError {
     },
 }
 
+/// How often a waiting connection looks at the stop flag and its limits.
+const TICK: Duration = Duration::from_millis(200);
+/// How long writing an answer may take before the connection is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// After refusing a body unread, how long (and how much of it) to read and discard before
+/// closing, so that the client, still sending, gets to read the refusal instead of a reset.
+const LINGER: Duration = Duration::from_secs(5);
+const LINGER_BYTES: u64 = 64 << 20;
+
+/// What every connection thread shares.
+struct Shared {
+    jobs: mpsc::SyncSender<Job>,
+    stop: Arc<AtomicBool>,
+    counters: Arc<ServerCounters>,
+    max_body: usize,
+    idle_timeout: Duration,
+    request_timeout: Duration,
+    twilio: TwilioConfig,
+    sigv4: Option<Vec<crate::sigv4::AccessKey>>,
+}
+
 /// Serves until `stop` is set. `open` runs on the bus thread and builds the bus and the
 /// handler that delivers to targets.
 ///
@@ -130,9 +172,9 @@ pub fn serve<F>(config: &ServeConfig, open: F, stop: Arc<AtomicBool>) -> Result<
 where
     F: FnOnce() -> (EventBus, Box<dyn Handler>) + Send + 'static,
 {
-    let server = tiny_http::Server::http(&config.listen)
-        .map_err(|e| ServeError::Listen { addr: config.listen.clone(), reason: e.to_string() })?;
-    let server = Arc::new(server);
+    let listen_error = |e: std::io::Error| ServeError::Listen { addr: config.listen.clone(), reason: e.to_string() };
+    let listener = TcpListener::bind(&config.listen).map_err(listen_error)?;
+    let local = listener.local_addr().map_err(listen_error)?;
     let counters = Arc::new(ServerCounters::default());
     let (jobs, inbox) = mpsc::sync_channel::<Job>(1024);
     let delivery_batch = config.delivery_batch;
@@ -140,38 +182,301 @@ where
         .name("callsynth-bus".into())
         .spawn(move || bus_thread(open, inbox, delivery_batch))
         .expect("spawning the bus thread");
-    let mut threads = Vec::new();
-    for i in 0..config.threads.max(1) {
-        let (server, jobs, stop, counters) =
-            (Arc::clone(&server), jobs.clone(), Arc::clone(&stop), Arc::clone(&counters));
-        let max_body = config.max_body_bytes;
-        let twilio = config.twilio.clone();
-        let sigv4 = config.require_sigv4.then(|| config.sigv4_keys.clone());
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("callsynth-http-{i}"))
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        match server.recv_timeout(Duration::from_millis(100)) {
-                            Ok(Some(request)) => {
-                                respond(request, &jobs, max_body, &twilio, sigv4.as_deref(), &counters);
-                            }
-                            Ok(None) => {}
-                            Err(_) => break,
-                        }
-                    }
-                })
-                .expect("spawning a connection thread"),
-        );
+    let shared = Arc::new(Shared {
+        jobs,
+        stop: Arc::clone(&stop),
+        counters: Arc::clone(&counters),
+        max_body: config.max_body_bytes,
+        idle_timeout: config.idle_timeout,
+        request_timeout: config.request_timeout,
+        twilio: config.twilio.clone(),
+        sigv4: config.require_sigv4.then(|| config.sigv4_keys.clone()),
+    });
+    // `accept` does not watch the stop flag: a watcher wakes it with a connection of its own.
+    let waker = {
+        let stop = Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("callsynth-stop".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                let _ = TcpStream::connect_timeout(&wake_address(local), Duration::from_secs(1));
+            })
+            .expect("spawning the stop watcher")
+    };
+    let mut connections: Vec<JoinHandle<()>> = Vec::new();
+    for stream in listener.incoming() {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let mut stream = match stream {
+            Ok(stream) => stream,
+            Err(e) => {
+                // Out of descriptors or the like: wait for connections to close.
+                eprintln!("callsynth serve: accepting a connection: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        connections.retain(|c| !c.is_finished());
+        if connections.len() >= config.max_connections.max(1) {
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+            let refusal =
+                http1::response_bytes(503, "text/plain", &[("Retry-After", "1")], b"too many connections\n", true);
+            let _ = stream.write_all(&refusal);
+            shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let shared = Arc::clone(&shared);
+        match std::thread::Builder::new()
+            .name("callsynth-conn".into())
+            .stack_size(256 << 10)
+            .spawn(move || connection(stream, &shared))
+        {
+            Ok(handle) => connections.push(handle),
+            Err(e) => eprintln!("callsynth serve: no thread for a connection: {e}"),
+        }
     }
-    for t in threads {
-        let _ = t.join();
+    // Stop accepting; connections answer the request they are in; the bus thread drains its
+    // queue, delivers what is due, and returns.
+    drop(listener);
+    for c in connections {
+        let _ = c.join();
     }
-    // Stop accepting; the bus thread drains its queue, delivers what is due, and returns.
-    drop(server);
-    drop(jobs);
+    drop(shared);
     let _ = worker.join();
+    let _ = waker.join();
     Ok(counters)
+}
+
+/// Where to connect to reach a listener bound to `local` (an unspecified address listens on
+/// loopback too).
+fn wake_address(local: SocketAddr) -> SocketAddr {
+    let mut address = local;
+    if address.ip().is_unspecified() {
+        address.set_ip(match local {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    address
+}
+
+/// One connection: requests in, answers out, until the client closes, idles past the limit,
+/// sends something that cannot be answered in step, or the server stops.
+fn connection(stream: TcpStream, shared: &Shared) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(TICK));
+    let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
+    let Ok(read_half) = stream.try_clone() else { return };
+    let mut writer = stream;
+    let mut reader = Patient::new(
+        BufReader::with_capacity(16 << 10, read_half),
+        &shared.stop,
+        shared.idle_timeout,
+        shared.request_timeout,
+    );
+    let (reply, replies) = mpsc::channel();
+    loop {
+        reader.await_request();
+        let head = match http1::read_head(&mut reader) {
+            Ok(Some(head)) => head,
+            Ok(None) => return,
+            Err(HeadError::Io(_)) => {
+                if reader.started() {
+                    // The client went away or stalled mid-request.
+                    shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+                }
+                return;
+            }
+            Err(e) => {
+                let status = if matches!(e, HeadError::TooLarge) { 431 } else { 400 };
+                let mut answer = Answer::new(status, "text/plain", format!("{e}\n"));
+                answer.close = true;
+                finish(&mut writer, &mut reader, &answer, shared, 0);
+                return;
+            }
+        };
+        let face = Face::of(&head);
+        let body = match http1::read_body(&head, &mut reader, &mut writer, shared.max_body) {
+            Ok(body) => body,
+            Err(BodyError::Io(_)) => {
+                shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            Err(e) => {
+                let status = if matches!(e, BodyError::TooLarge(_)) { 413 } else { 400 };
+                let message = match e {
+                    BodyError::TooLarge(max) => format!("The request body is larger than {max} bytes."),
+                    other => other.to_string(),
+                };
+                let mut answer = face.error(status, &message);
+                answer.close = true;
+                let unread = match head.framing {
+                    http1::Framing::Length(n) => n,
+                    _ => LINGER_BYTES,
+                };
+                finish(&mut writer, &mut reader, &answer, shared, unread);
+                return;
+            }
+        };
+        let mut answer = route(face, &head, body, shared, &reply, &replies);
+        answer.close |= !head.keep_alive || shared.stop.load(Ordering::Relaxed);
+        if !finish(&mut writer, &mut reader, &answer, shared, 0) || answer.close {
+            return;
+        }
+    }
+}
+
+/// Writes `answer`, counts it, and when it closes the connection with `unread` request bytes
+/// still coming, reads and discards them (up to a limit) first. Whether the write succeeded.
+fn finish<R: Read>(writer: &mut TcpStream, reader: &mut R, answer: &Answer, shared: &Shared, unread: u64) -> bool {
+    shared.counters.requests.fetch_add(1, Ordering::Relaxed);
+    if answer.status >= 400 {
+        shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+    }
+    let request_id = request_id();
+    let bytes = http1::response_bytes(
+        answer.status,
+        answer.content_type,
+        &[("x-amzn-RequestId", &request_id)],
+        answer.body.as_bytes(),
+        answer.close,
+    );
+    let written = writer.write_all(&bytes).is_ok();
+    if written && answer.close && unread > 0 {
+        let _ = writer.shutdown(std::net::Shutdown::Write);
+        let started = Instant::now();
+        let mut sink = [0u8; 16 << 10];
+        let mut left = unread.min(LINGER_BYTES);
+        while left > 0 && started.elapsed() < LINGER {
+            match reader.read(&mut sink) {
+                Ok(0) => break,
+                Ok(n) => left = left.saturating_sub(n as u64),
+                Err(_) => break,
+            }
+        }
+    }
+    written
+}
+
+/// Which API a path belongs to: it decides how errors are shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Face {
+    /// `POST /`: the EventBridge JSON API.
+    Aws,
+    /// `/twilio/...`: the Twilio bridge.
+    Bridge,
+    /// `/v1/...`: Twilio's Events API.
+    TwilioApi,
+    /// Everything else.
+    Plain,
+}
+
+impl Face {
+    fn of(head: &Head) -> Face {
+        match head.path() {
+            "/" => Face::Aws,
+            p if p.starts_with("/twilio/") => Face::Bridge,
+            p if p.starts_with("/v1/") => Face::TwilioApi,
+            _ => Face::Plain,
+        }
+    }
+
+    fn error(self, status: u16, message: &str) -> Answer {
+        match self {
+            Face::Aws => {
+                let code = match status {
+                    403 => "AccessDeniedException",
+                    503 => "ServiceUnavailableException",
+                    _ => "ValidationException",
+                };
+                let body = serde_json::json!({"__type": code, "message": message}).to_string();
+                Answer::new(status, "application/x-amz-json-1.1", body)
+            }
+            Face::Bridge => Answer::new(status, "application/json", serde_json::json!({"error": message}).to_string()),
+            Face::TwilioApi => {
+                let code = match status {
+                    401 => 20003,
+                    413 => 20001,
+                    503 => 20503,
+                    _ => 20001,
+                };
+                Answer::new(status, "application/json", twilio_error(status, code, message))
+            }
+            Face::Plain => Answer::new(status, "text/plain", format!("{message}\n")),
+        }
+    }
+}
+
+/// Twilio's error body.
+fn twilio_error(status: u16, code: u32, message: &str) -> String {
+    serde_json::json!({"code": code, "message": message, "status": status,
+        "more_info": format!("https://www.twilio.com/docs/errors/{code}")})
+    .to_string()
+}
+
+/// Hands `work` to the bus thread and waits for its reply (`None`: the server is stopping).
+fn ask(shared: &Shared, work: Work, reply: &mpsc::Sender<Reply>, replies: &mpsc::Receiver<Reply>) -> Option<Reply> {
+    shared.jobs.send(Job { work, reply: reply.clone() }).ok()?;
+    replies.recv().ok()
+}
+
+fn route(
+    face: Face,
+    head: &Head,
+    body: Vec<u8>,
+    shared: &Shared,
+    reply: &mpsc::Sender<Reply>,
+    replies: &mpsc::Receiver<Reply>,
+) -> Answer {
+    let shutting_down = || face.error(503, "shutting down");
+    match (head.method.as_str(), face) {
+        ("GET", Face::Plain) if head.path() == "/health" => Answer::new(200, "text/plain", "ok\n".into()),
+        ("GET", Face::Plain) if head.path() == "/metrics" => match ask(shared, Work::Metrics, reply, replies) {
+            Some((_, text)) => Answer::new(200, "text/plain; version=0.0.4", text),
+            None => shutting_down(),
+        },
+        ("POST", Face::Aws) => {
+            if let Some(keys) = &shared.sigv4 {
+                let signed = crate::sigv4::SignedRequest {
+                    method: "POST",
+                    path: head.path(),
+                    query: head.query(),
+                    headers: &head.headers,
+                    body: &body,
+                };
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs() as i64);
+                if let Err(e) = crate::sigv4::verify(keys, &signed, now) {
+                    let body = serde_json::json!({"__type": e.code, "message": e.message}).to_string();
+                    return Answer::new(403, "application/x-amz-json-1.1", body);
+                }
+            }
+            let target = head.header("x-amz-target").map(str::to_owned);
+            match ask(shared, Work::Api { target, body }, reply, replies) {
+                Some((status, body)) => Answer::new(status, "application/x-amz-json-1.1", body),
+                None => shutting_down(),
+            }
+        }
+        ("POST", Face::Bridge) => match bridge_work(head, &body, &shared.twilio) {
+            Ok(mapped) => match ask(shared, Work::Bridge(mapped), reply, replies) {
+                Some((status, body)) => Answer::new(status, "application/json", body),
+                None => shutting_down(),
+            },
+            Err(answer) => answer,
+        },
+        ("GET" | "POST" | "DELETE", Face::TwilioApi) => match events_v1_work(head, body, &shared.twilio) {
+            Ok(work) => match ask(shared, work, reply, replies) {
+                Some((status, body)) => Answer::new(status, "application/json", body),
+                None => shutting_down(),
+            },
+            Err(answer) => answer,
+        },
+        _ => Answer::new(404, "text/plain", format!("no route for {} {}\n", head.method, head.path())),
+    }
 }
 
 /// Most PutEvents requests committed together.
@@ -193,13 +498,14 @@ where
             None => inbox.recv_timeout(Duration::from_millis(20)),
         };
         match job {
-            Ok(Job::Api { target, body, reply }) if target.as_deref() == Some("AWSEvents.PutEvents") => {
+            Ok(Job { work: Work::Api { target, body }, reply }) if target.as_deref() == Some("AWSEvents.PutEvents") => {
                 // Group commit: the PutEvents requests already waiting go in one transaction.
-                let mut group = Vec::new();
                 let mut queue = vec![(body, reply)];
                 while queue.len() < GROUP_COMMIT {
                     match inbox.try_recv() {
-                        Ok(Job::Api { target, body, reply }) if target.as_deref() == Some("AWSEvents.PutEvents") => {
+                        Ok(Job { work: Work::Api { target, body }, reply })
+                            if target.as_deref() == Some("AWSEvents.PutEvents") =>
+                        {
                             queue.push((body, reply));
                         }
                         Ok(other) => {
@@ -209,6 +515,7 @@ where
                         Err(_) => break,
                     }
                 }
+                let mut group = Vec::with_capacity(queue.len());
                 let mut replies = Vec::with_capacity(queue.len());
                 for (body, reply) in queue {
                     match eventbridge::parse_put_events(&body) {
@@ -217,58 +524,52 @@ where
                             replies.push(reply);
                         }
                         Err(refusal) => {
-                            let _ = reply.send(refusal);
+                            let _ = reply.send((refusal.status, refusal.body));
                         }
                     }
                 }
                 if !group.is_empty() {
                     for (reply, answer) in replies.into_iter().zip(eventbridge::put_events_grouped(&mut bus, &group)) {
-                        let _ = reply.send(answer);
+                        let _ = reply.send((answer.status, answer.body));
                     }
                 }
                 since_delivery += group.len().max(1);
-                if since_delivery < 256 {
-                    continue;
-                }
             }
-            Ok(Job::Api { target, body, reply }) => {
-                let _ = reply.send(eventbridge::handle(&mut bus, target.as_deref(), &body));
-                since_delivery += 1;
-                // Under sustained load, deliver now and then rather than never.
-                if since_delivery < 256 {
-                    continue;
-                }
-            }
-            Ok(Job::Metrics { reply }) => {
-                let _ = reply.send(prometheus(&bus));
-                continue;
-            }
-            Ok(Job::EventsV1 { method, path, params, account_sid, reply }) => {
-                let _ = reply.send(events_v1::handle(bus.connection(), &method, &path, &params, &account_sid));
-                continue;
-            }
-            Ok(Job::Bridge { mapped, reply }) => {
-                let answer = match bridge::put(&mut bus, mapped) {
-                    Ok(report) => (200, report.json().to_string()),
-                    // Not kept; Twilio retries a 5xx.
-                    Err(e) => (500, serde_json::json!({"error": e.to_string()}).to_string()),
+            Ok(Job { work, reply }) => {
+                let answer = match work {
+                    Work::Api { target, body } => {
+                        let answer = eventbridge::handle(&mut bus, target.as_deref(), &body);
+                        (answer.status, answer.body)
+                    }
+                    Work::Metrics => (200, prometheus(&bus)),
+                    Work::EventsV1 { method, path, params, account_sid } => {
+                        events_v1::handle(bus.connection(), &method, &path, &params, &account_sid)
+                    }
+                    Work::Bridge(mapped) => match bridge::put(&mut bus, mapped) {
+                        Ok(report) => (200, report.json().to_string()),
+                        // Not kept; Twilio retries a 5xx.
+                        Err(e) => (500, serde_json::json!({"error": e.to_string()}).to_string()),
+                    },
                 };
                 let _ = reply.send(answer);
                 since_delivery += 1;
-                if since_delivery < 256 {
-                    continue;
-                }
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => since_delivery = DELIVER_EVERY,
             Err(mpsc::RecvTimeoutError::Disconnected) => {
                 deliver(&mut bus, handler.as_mut(), delivery_batch);
                 return;
             }
         }
-        since_delivery = 0;
-        deliver(&mut bus, handler.as_mut(), delivery_batch);
+        // Deliver when idle, and under sustained load now and then rather than never.
+        if since_delivery >= DELIVER_EVERY {
+            since_delivery = 0;
+            deliver(&mut bus, handler.as_mut(), delivery_batch);
+        }
     }
 }
+
+/// Requests answered between delivery rounds under sustained load.
+const DELIVER_EVERY: usize = 256;
 
 fn deliver(bus: &mut EventBus, handler: &mut dyn Handler, batch: usize) {
     if let Err(e) = bus.deliver_due(handler, bus::now(), batch) {
@@ -302,26 +603,10 @@ fn prometheus(bus: &EventBus) -> String {
     out
 }
 
-/// A request header's value (the first, by case-insensitive name).
-fn header(request: &tiny_http::Request, name: &str) -> Option<String> {
-    request.headers().iter().find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name)).map(|h| h.value.to_string())
-}
-
-/// Reads a body up to `max_body` bytes: `Ok(None)` when it is larger, `Err` when the client
-/// went away or stalled.
-fn read_body(request: &mut tiny_http::Request, max_body: usize) -> std::io::Result<Option<Vec<u8>>> {
-    if request.body_length().is_some_and(|n| n > max_body) {
-        return Ok(None);
-    }
-    let mut body = Vec::with_capacity(request.body_length().unwrap_or(0).min(max_body));
-    request.as_reader().take(max_body as u64 + 1).read_to_end(&mut body)?;
-    Ok((body.len() <= max_body).then_some(body))
-}
-
 /// Checks `X-Twilio-Signature`: `valid(token, url, signature)` does the algorithm for the
 /// request's kind (JSON or form). `Err` is the 403 reason.
 fn check_twilio(
-    request: &tiny_http::Request,
+    head: &Head,
     twilio: &TwilioConfig,
     valid: impl Fn(&str, &str, &str) -> bool,
 ) -> Result<(), &'static str> {
@@ -334,15 +619,15 @@ fn check_twilio(
     let Some(token) = &twilio.auth_token else {
         return Err("no Twilio auth token is configured (TWILIO_AUTH_TOKEN or --twilio-auth-token)");
     };
-    let Some(signature) = header(request, "x-twilio-signature") else { return Err("missing X-Twilio-Signature") };
+    let Some(signature) = head.header("x-twilio-signature") else { return Err("missing X-Twilio-Signature") };
     let base = match &twilio.public_url {
         Some(url) => url.trim_end_matches('/').to_string(),
         None => {
-            let scheme = header(request, "x-forwarded-proto").unwrap_or_else(|| "http".into());
-            format!("{scheme}://{}", header(request, "host").unwrap_or_default())
+            let scheme = head.header("x-forwarded-proto").unwrap_or("http");
+            format!("{scheme}://{}", head.header("host").unwrap_or_default())
         }
     };
-    if valid(token, &format!("{base}{}", request.url()), &signature) {
+    if valid(token, &format!("{base}{}", head.target), signature) {
         Ok(())
     } else {
         Err("X-Twilio-Signature does not match this URL and body")
@@ -350,24 +635,9 @@ fn check_twilio(
 }
 
 /// Twilio's Events API v1: HTTP Basic with the account SID and the auth token, form bodies.
-fn events_v1_request(
-    request: &mut tiny_http::Request,
-    path: &str,
-    jobs: &mpsc::SyncSender<Job>,
-    max_body: usize,
-    twilio: &TwilioConfig,
-) -> Option<(u16, String)> {
-    let twilio_error = |status: u16, code: u32, message: &str| {
-        Some((
-            status,
-            serde_json::json!({"code": code, "message": message, "status": status,
-            "more_info": format!("https://www.twilio.com/docs/errors/{code}")})
-            .to_string(),
-        ))
-    };
-    let authorization = header(request, "authorization");
-    let credentials = authorization
-        .as_deref()
+fn events_v1_work(head: &Head, body: Vec<u8>, twilio: &TwilioConfig) -> Result<Work, Answer> {
+    let credentials = head
+        .header("authorization")
         .and_then(|a| a.strip_prefix("Basic "))
         .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b.trim()).ok())
         .and_then(|raw| String::from_utf8(raw).ok());
@@ -378,183 +648,38 @@ fn events_v1_request(
         eprintln!("callsynth serve: WARNING --insecure-dev: Events API request accepted without credentials");
     } else {
         let Some(token) = &twilio.auth_token else {
-            return twilio_error(401, 20003, "Authenticate: no Twilio auth token is configured on this server");
+            return Err(Face::TwilioApi.error(401, "Authenticate: no Twilio auth token is configured on this server"));
         };
         let same = token.len() == password.len()
             && token.bytes().zip(password.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
         if !same {
-            return twilio_error(401, 20003, "Authenticate");
+            return Err(Face::TwilioApi.error(401, "Authenticate"));
         }
     }
-    let body = match read_body(request, max_body) {
-        Err(_) => return None,
-        Ok(None) => return twilio_error(413, 20001, "body too large"),
-        Ok(Some(body)) => body,
-    };
-    let query = request.url().split_once('?').map_or("", |(_, q)| q).to_string();
-    let source = if request.method() == &tiny_http::Method::Get { query.as_bytes().to_vec() } else { body };
-    let params: Vec<(String, String)> =
-        form_urlencoded::parse(&source).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let (reply, answer) = mpsc::channel();
-    let job =
-        Job::EventsV1 { method: request.method().to_string(), path: path.to_string(), params, account_sid, reply };
-    match jobs.send(job).ok().and_then(|()| answer.recv().ok()) {
-        Some(answer) => Some(answer),
-        None => twilio_error(503, 20503, "shutting down"),
-    }
+    let source = if head.method == "GET" { head.query().as_bytes() } else { &body };
+    let params = form_urlencoded::parse(source).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    Ok(Work::EventsV1 { method: head.method.clone(), path: head.path().to_string(), params, account_sid })
 }
 
-/// Verifies, maps and hands a Twilio delivery to the bus thread.
-fn bridge_request(
-    request: &mut tiny_http::Request,
-    path: &str,
-    jobs: &mpsc::SyncSender<Job>,
-    max_body: usize,
-    twilio: &TwilioConfig,
-) -> Option<(u16, String)> {
-    let error = |status: u16, why: &str| Some((status, serde_json::json!({"error": why}).to_string()));
-    let body = match read_body(request, max_body) {
-        Err(_) => return None,
-        Ok(None) => return error(413, "body too large"),
-        Ok(Some(body)) => body,
-    };
+/// Verifies and maps a Twilio delivery (Event Streams CloudEvents or a classic callback).
+fn bridge_work(head: &Head, body: &[u8], twilio: &TwilioConfig) -> Result<bridge::Mapped, Answer> {
+    let path = head.path();
     let mapped = if path == "/twilio/events" {
-        if let Err(why) = check_twilio(request, twilio, |token, url, sig| {
-            crate::twilio_signature::validate_json(token, url, &body, sig)
-        }) {
-            return error(403, why);
-        }
-        bridge::map_cloudevents(&body, &twilio.bus)
+        check_twilio(head, twilio, |token, url, sig| crate::twilio_signature::validate_json(token, url, body, sig))
+            .map_err(|why| Face::Bridge.error(403, why))?;
+        bridge::map_cloudevents(body, &twilio.bus)
     } else {
-        let callback = bridge::Callback::from_path(path)?;
+        let Some(callback) = bridge::Callback::from_path(path) else {
+            return Err(Answer::new(404, "text/plain", format!("no route for {} {path}\n", head.method)));
+        };
         let params: Vec<(String, String)> =
-            form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
         let pairs: Vec<(&str, &str)> = params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        if let Err(why) = check_twilio(request, twilio, |token, url, sig| {
-            crate::twilio_signature::validate_form(token, url, &pairs, sig)
-        }) {
-            return error(403, why);
-        }
+        check_twilio(head, twilio, |token, url, sig| crate::twilio_signature::validate_form(token, url, &pairs, sig))
+            .map_err(|why| Face::Bridge.error(403, why))?;
         bridge::map_form(callback, &params, &twilio.bus)
     };
-    let mapped = match mapped {
-        Ok(mapped) => mapped,
-        Err(why) => return error(400, &why),
-    };
-    let (reply, answer) = mpsc::channel();
-    match jobs.send(Job::Bridge { mapped, reply }).ok().and_then(|()| answer.recv().ok()) {
-        Some(answer) => Some(answer),
-        None => error(503, "shutting down"),
-    }
-}
-
-fn respond(
-    mut request: tiny_http::Request,
-    jobs: &mpsc::SyncSender<Job>,
-    max_body: usize,
-    twilio: &TwilioConfig,
-    sigv4: Option<&[crate::sigv4::AccessKey]>,
-    counters: &ServerCounters,
-) {
-    let path = request.url().split('?').next().unwrap_or("").to_string();
-    let (status, content_type, body) = match (request.method(), path.as_str()) {
-        (tiny_http::Method::Get, "/health") => (200, "text/plain", "ok\n".to_string()),
-        (tiny_http::Method::Get, "/metrics") => {
-            let (reply, answer) = mpsc::channel();
-            let text = jobs.send(Job::Metrics { reply }).ok().and_then(|()| answer.recv().ok());
-            match text {
-                Some(text) => (200, "text/plain; version=0.0.4", text),
-                None => (503, "text/plain", "shutting down\n".into()),
-            }
-        }
-        (tiny_http::Method::Post, "/") => {
-            let target = header(&request, "x-amz-target");
-            let declared = request.body_length();
-            if declared.is_some_and(|n| n > max_body) {
-                let e = eventbridge::ApiError {
-                    code: "ValidationException",
-                    message: format!("The request body is larger than {max_body} bytes."),
-                };
-                let r = e.response();
-                (413, "application/x-amz-json-1.1", r.body)
-            } else {
-                let mut body = Vec::with_capacity(declared.unwrap_or(0).min(max_body));
-                let read = request.as_reader().take(max_body as u64 + 1).read_to_end(&mut body);
-                if read.is_err() {
-                    // The client went away or stalled past the socket timeout.
-                    counters.errors.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-                let refused = sigv4.and_then(|keys| {
-                    let headers: Vec<(String, String)> = request
-                        .headers()
-                        .iter()
-                        .map(|h| (h.field.as_str().as_str().to_string(), h.value.to_string()))
-                        .collect();
-                    let (path, query) = request.url().split_once('?').unwrap_or((request.url(), ""));
-                    let signed =
-                        crate::sigv4::SignedRequest { method: "POST", path, query, headers: &headers, body: &body };
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |d| d.as_secs() as i64);
-                    crate::sigv4::verify(keys, &signed, now).err()
-                });
-                if body.len() > max_body {
-                    let e = eventbridge::ApiError {
-                        code: "ValidationException",
-                        message: format!("The request body is larger than {max_body} bytes."),
-                    };
-                    (413, "application/x-amz-json-1.1", e.response().body)
-                } else if let Some(e) = refused {
-                    let body = serde_json::json!({"__type": e.code, "message": e.message}).to_string();
-                    (403, "application/x-amz-json-1.1", body)
-                } else {
-                    let (reply, answer) = mpsc::channel();
-                    match jobs.send(Job::Api { target, body, reply }).ok().and_then(|()| answer.recv().ok()) {
-                        Some(r) => (r.status, "application/x-amz-json-1.1", r.body),
-                        None => (
-                            503,
-                            "application/x-amz-json-1.1",
-                            r#"{"__type":"ServiceUnavailableException","message":"shutting down"}"#.into(),
-                        ),
-                    }
-                }
-            }
-        }
-        (
-            tiny_http::Method::Post,
-            "/twilio/events" | "/twilio/call-status" | "/twilio/recording-status" | "/twilio/transcription",
-        ) => {
-            match bridge_request(&mut request, &path, jobs, max_body, twilio) {
-                Some((status, body)) => (status, "application/json", body),
-                None => {
-                    // The client went away or stalled past the socket timeout.
-                    counters.errors.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-            }
-        }
-        (tiny_http::Method::Get | tiny_http::Method::Post | tiny_http::Method::Delete, p) if p.starts_with("/v1/") => {
-            match events_v1_request(&mut request, &path, jobs, max_body, twilio) {
-                Some((status, body)) => (status, "application/json", body),
-                None => {
-                    counters.errors.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-            }
-        }
-        _ => (404, "text/plain", format!("no route for {} {path}\n", request.method())),
-    };
-    counters.requests.fetch_add(1, Ordering::Relaxed);
-    if status >= 400 {
-        counters.errors.fetch_add(1, Ordering::Relaxed);
-    }
-    let request_id = request_id();
-    let response = tiny_http::Response::from_string(body)
-        .with_status_code(status)
-        .with_header(tiny_http::Header::from_bytes("Content-Type", content_type).expect("valid header"))
-        .with_header(tiny_http::Header::from_bytes("x-amzn-RequestId", request_id).expect("valid header"));
-    let _ = request.respond(response);
+    mapped.map_err(|why| Face::Bridge.error(400, &why))
 }
 
 /// A request id: 32 hex digits from a process-wide counter and the clock.

@@ -8,5 +8,6 @@ pub mod bridge;
 pub mod eventbridge;
 pub mod events_v1;
 pub mod http;
+pub mod http1;
 pub mod sigv4;
 pub mod twilio_signature;
