@@ -172,9 +172,29 @@ pub fn serve<F>(config: &ServeConfig, open: F, stop: Arc<AtomicBool>) -> Result<
 where
     F: FnOnce() -> (EventBus, Box<dyn Handler>) + Send + 'static,
 {
-    let listen_error = |e: std::io::Error| ServeError::Listen { addr: config.listen.clone(), reason: e.to_string() };
-    let listener = TcpListener::bind(&config.listen).map_err(listen_error)?;
-    let local = listener.local_addr().map_err(listen_error)?;
+    let listener = TcpListener::bind(&config.listen)
+        .map_err(|e| ServeError::Listen { addr: config.listen.clone(), reason: e.to_string() })?;
+    serve_on(listener, config, open, stop)
+}
+
+/// [`serve`] on a listener already bound (say to port 0, whose number the caller reads first);
+/// `config.listen` is not used.
+///
+/// # Errors
+///
+/// The listener's address cannot be read.
+pub fn serve_on<F>(
+    listener: TcpListener,
+    config: &ServeConfig,
+    open: F,
+    stop: Arc<AtomicBool>,
+) -> Result<Arc<ServerCounters>, ServeError>
+where
+    F: FnOnce() -> (EventBus, Box<dyn Handler>) + Send + 'static,
+{
+    let local = listener
+        .local_addr()
+        .map_err(|e| ServeError::Listen { addr: config.listen.clone(), reason: e.to_string() })?;
     let counters = Arc::new(ServerCounters::default());
     let (jobs, inbox) = mpsc::sync_channel::<Job>(1024);
     let delivery_batch = config.delivery_batch;
