@@ -39,8 +39,10 @@ const CONTACT_CENTRE_WORDS: [(&str, f64); 15] = [
 
 /// Phrases VADER misreads in conversation; each adds a quarter of its weight to the sentence's
 /// compound. Impatience and giving up read negative; "no worries" and "no problem" are
-/// courtesies, not negations of a worry.
-const PHRASES: [(&str, f64); 23] = [
+/// courtesies, not negations of a worry; "of course" is eager compliance (VADER has no
+/// "course").
+const PHRASES: [(&str, f64); 24] = [
+    ("of course", 2.0),
     ("won't work", -2.0),
     ("doesn't work", -2.0),
     ("in circles", -2.5),
@@ -187,6 +189,7 @@ mod tests {
         assert!(mood("Yes, no worries at all.") > 0.3, "a courtesy");
         assert!(mood("No, that won't work for me.") < -0.3, "a refusal");
         assert_eq!(mood("Okay."), 0.0);
+        assert!(mood("Of course! It's 4417.") > 0.3, "eager compliance, which VADER's lexicon lacks");
         assert!(mood("Nope, you've been great. Have a wonderful day!") > 0.5, "'nope' answers, it does not negate");
     }
 

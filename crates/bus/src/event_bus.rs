@@ -7,11 +7,11 @@ use std::path::Path;
 use pattern::{Matcher, Pattern, Scratch};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::BusError;
 use crate::entry::{Envelope, PutEventsEntry, PutEventsResultEntry, envelope_time};
 use crate::model::{BusInfo, Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, check_name};
 use crate::store;
 use crate::transform::{Context, JsonPath, Transformer};
+use crate::{BusError, ReceiveError};
 
 /// One delivery handed to a [`Handler`].
 #[derive(Debug)]
@@ -832,25 +832,62 @@ impl EventBus {
         tx.commit()?;
         Ok(events.len() as u64)
     }
-
-    /// Takes up to `max` messages from a durable queue, oldest first (they are removed).
+    /// Takes up to `max` messages from a durable queue, oldest first: (event id, body).
     ///
     /// # Errors
     ///
-    /// The store could not be read or changed.
+    /// The store could not be read or written.
     pub fn receive(&mut self, queue: &str, max: usize) -> Result<Vec<(String, String)>, BusError> {
-        let tx = self.conn.transaction()?;
+        let mut taken = Vec::new();
+        self.receive_with(queue, max, |event_id, body| {
+            taken.push((event_id.to_string(), body.to_string()));
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .map_err(|e| match e {
+            ReceiveError::Bus(e) => e,
+            ReceiveError::Consumer(never) => match never {},
+        })?;
+        Ok(taken)
+    }
+
+    /// Hands up to `max` messages of a durable queue to `consume`, oldest first, and removes
+    /// those it accepted, in one transaction: when `consume` fails (say its reader went away),
+    /// that message and the ones after it stay queued. Returns how many were taken.
+    ///
+    /// # Errors
+    ///
+    /// The store failed, or `consume` did (what it accepted before is taken).
+    pub fn receive_with<E>(
+        &mut self,
+        queue: &str,
+        max: usize,
+        mut consume: impl FnMut(&str, &str) -> Result<(), E>,
+    ) -> Result<usize, ReceiveError<E>> {
+        let tx =
+            self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(BusError::from)?;
         let messages: Vec<(i64, String, String)> = {
-            let mut stmt =
-                tx.prepare("SELECT id, event_id, body FROM queue_messages WHERE queue = ?1 ORDER BY id LIMIT ?2")?;
-            stmt.query_map(params![queue, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-                .collect::<Result<_, _>>()?
+            let mut stmt = tx
+                .prepare("SELECT id, event_id, body FROM queue_messages WHERE queue = ?1 ORDER BY id LIMIT ?2")
+                .map_err(BusError::from)?;
+            stmt.query_map(params![queue, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .and_then(|rows| rows.collect::<Result<_, _>>())
+                .map_err(BusError::from)?
         };
-        for (id, _, _) in &messages {
-            tx.execute("DELETE FROM queue_messages WHERE id = ?1", [id])?;
+        let mut failure = None;
+        let mut taken = 0;
+        for (id, event_id, body) in &messages {
+            if let Err(e) = consume(event_id, body) {
+                failure = Some(e);
+                break;
+            }
+            tx.execute("DELETE FROM queue_messages WHERE id = ?1", [id]).map_err(BusError::from)?;
+            taken += 1;
         }
-        tx.commit()?;
-        Ok(messages.into_iter().map(|(_, event_id, body)| (event_id, body)).collect())
+        tx.commit().map_err(BusError::from)?;
+        match failure {
+            Some(e) => Err(ReceiveError::Consumer(e)),
+            None => Ok(taken),
+        }
     }
 
     /// Dead letters, oldest first, at most `limit`.

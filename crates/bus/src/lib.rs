@@ -83,6 +83,17 @@ pub enum BusError {
     Store(#[from] rusqlite::Error),
 }
 
+/// Why [`EventBus::receive_with`] stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ReceiveError<E> {
+    /// The store.
+    #[error(transparent)]
+    Bus(#[from] BusError),
+    /// The consumer refused a message (it and the ones after it stay queued).
+    #[error("the consumer stopped: {0}")]
+    Consumer(E),
+}
+
 impl BusError {
     /// The AWS error code (`__type`).
     pub fn code(&self) -> &'static str {

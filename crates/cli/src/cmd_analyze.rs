@@ -150,7 +150,7 @@ fn transcript(file: &PathBuf, previous_contacts: u32) -> Result<ExitCode> {
         bail!("{name}: the transcription is empty");
     }
     let analysis = analyze(&turns, CallContext { previous_contacts });
-    println!("{}", serde_json::to_string_pretty(&analysis)?);
+    outln!("{}", serde_json::to_string_pretty(&analysis)?)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -154,12 +154,12 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
             out[key] = ours[key].clone();
         }
         out["analyzers"] = serde_json::json!({"callsynth": ours, "origin_keywords": baseline});
-        println!("{out}");
+        outln!("{out}")?;
         return Ok(ExitCode::SUCCESS);
     }
     let cell = |j: &serde_json::Value, key: &str| j[key].as_f64().map_or("-".into(), |v| format!("{:.3}", v));
-    println!("{evaluated} talked calls with ground truth\n");
-    println!("{:<34}{:>12}{:>18}", "", "callsynth", "origin keywords");
+    outln!("{evaluated} talked calls with ground truth\n")?;
+    outln!("{:<34}{:>12}{:>18}", "", "callsynth", "origin keywords")?;
     for (label, key) in [
         ("escalation precision", "escalation_precision"),
         ("escalation recall", "escalation_recall"),
@@ -168,28 +168,28 @@ pub fn run(args: &EvalArgs) -> Result<ExitCode> {
         ("sentiment accuracy", "sentiment_accuracy"),
         ("CSAT ~ satisfaction_score (r)", "csat_satisfaction_correlation"),
     ] {
-        println!("{label:<34}{:>12}{:>18}", cell(&ours, key), cell(&baseline, key));
+        outln!("{label:<34}{:>12}{:>18}", cell(&ours, key), cell(&baseline, key))?;
     }
     for (name, j) in [("callsynth", &ours), ("origin keywords", &baseline)] {
-        println!("\nresolution (rows: truth, columns: {name}'s answer)");
-        println!("{:<20}{}", "", RESOLUTION_LABELS.iter().map(|l| format!("{l:>20}")).collect::<String>());
+        outln!("\nresolution (rows: truth, columns: {name}'s answer)")?;
+        outln!("{:<20}{}", "", RESOLUTION_LABELS.iter().map(|l| format!("{l:>20}")).collect::<String>())?;
         for (i, label) in RESOLUTION_LABELS.iter().take(3).enumerate() {
-            println!(
+            outln!(
                 "{label:<20}{}",
                 (0..4)
                     .map(|k| format!("{:>20}", j["resolution_confusion"][i][k].as_u64().unwrap_or(0)))
                     .collect::<String>()
-            );
+            )?;
         }
-        println!("\nsentiment (rows: truth, columns: {name}'s answer)");
-        println!("{:<20}{}", "", SENTIMENT_LABELS.iter().map(|l| format!("{l:>12}")).collect::<String>());
+        outln!("\nsentiment (rows: truth, columns: {name}'s answer)")?;
+        outln!("{:<20}{}", "", SENTIMENT_LABELS.iter().map(|l| format!("{l:>12}")).collect::<String>())?;
         for (i, label) in SENTIMENT_LABELS.iter().enumerate() {
-            println!(
+            outln!(
                 "{label:<20}{}",
                 (0..3)
                     .map(|k| format!("{:>12}", j["sentiment_confusion"][i][k].as_u64().unwrap_or(0)))
                     .collect::<String>()
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

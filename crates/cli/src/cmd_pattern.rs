@@ -71,13 +71,13 @@ pub fn run(cmd: PatternCommand) -> Result<ExitCode> {
                     Ok(ExitCode::from(2))
                 }
                 Ok(hits) if !hits.is_empty() => {
-                    println!("match");
+                    outln!("match")?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Ok(_) => {
-                    println!("no match");
+                    outln!("no match")?;
                     if want_explain && let Some(why) = explain(&parsed, event_text.as_bytes())? {
-                        println!("{why}");
+                        outln!("{why}")?;
                     }
                     Ok(ExitCode::from(1))
                 }
@@ -88,12 +88,12 @@ pub fn run(cmd: PatternCommand) -> Result<ExitCode> {
             for file in &files {
                 let text = std::fs::read_to_string(file).with_context(|| format!("{}: cannot read", file.display()))?;
                 match Pattern::parse(&text) {
-                    Ok(p) => println!(
+                    Ok(p) => outln!(
                         "{}: ok ({} branch{})",
                         file.display(),
                         p.branches.len(),
                         if p.branches.len() == 1 { "" } else { "es" }
-                    ),
+                    )?,
                     Err(e) => {
                         bad = true;
                         eprintln!("{}: {e}", file.display());

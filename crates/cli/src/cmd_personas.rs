@@ -92,8 +92,8 @@ pub fn run(cmd: PersonasCommand) -> Result<ExitCode> {
             let mut failed = false;
             for file in &files {
                 match persona_file::load_any(file) {
-                    Ok(PersonaSet::Customers(c)) => println!("{}: ok ({} customers)", file.display(), c.len()),
-                    Ok(PersonaSet::Agents(a)) => println!("{}: ok ({} agents)", file.display(), a.len()),
+                    Ok(PersonaSet::Customers(c)) => outln!("{}: ok ({} customers)", file.display(), c.len())?,
+                    Ok(PersonaSet::Agents(a)) => outln!("{}: ok ({} agents)", file.display(), a.len())?,
                     Err(errors) => {
                         failed = true;
                         eprintln!("{errors}");

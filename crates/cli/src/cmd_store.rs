@@ -1,5 +1,6 @@
 //! `callsynth stats` and `callsynth dlq list|redrive`: reading and repairing a run's store.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -72,12 +73,14 @@ pub fn queue(cmd: QueueCommand) -> Result<ExitCode> {
     match cmd {
         QueueCommand::Receive { name, store, max } => {
             let mut bus = store.open()?;
-            let messages = bus.receive(&name, max)?;
-            if messages.is_empty() {
-                eprintln!("queue {name:?} is empty");
-            }
-            for (_, body) in messages {
-                println!("{body}");
+            // A message leaves the queue only once its line is written: if the reader goes
+            // away (`| head`), the rest stay queued.
+            let mut out = std::io::stdout().lock();
+            match bus.receive_with(&name, max, |_, body| writeln!(out, "{body}").and_then(|()| out.flush())) {
+                Ok(0) => eprintln!("queue {name:?} is empty"),
+                Ok(_) => {}
+                Err(bus::ReceiveError::Consumer(e)) => return Err(e).context("writing the messages"),
+                Err(bus::ReceiveError::Bus(e)) => return Err(e.into()),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -136,7 +139,7 @@ pub fn archive(cmd: ArchiveCommand) -> Result<ExitCode> {
             };
             let mut bus = store.open()?;
             let arn = bus.create_archive(&name, &bus_name, pattern.as_deref())?;
-            println!("{arn}");
+            outln!("{arn}")?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -157,19 +160,19 @@ pub fn replay(args: ReplayArgs) -> Result<ExitCode> {
     let rules = (!args.rules.is_empty()).then_some(args.rules.as_slice());
     let replayed = bus.replay(&args.name, &args.archive, from, to, rules)?;
     let (delivered, dead) = cmd_run::deliver_all(&mut bus, false)?;
-    println!("replayed {replayed} events: {delivered} deliveries, {dead} dead-lettered");
+    outln!("replayed {replayed} events: {delivered} deliveries, {dead} dead-lettered")?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `callsynth stats`.
 pub fn stats(args: &StoreArgs) -> Result<ExitCode> {
     let bus = args.open()?;
-    println!("{}", cmd_run::store_report(&bus, &args.db.display().to_string(), 0)?.join("\n"));
+    outln!("{}", cmd_run::store_report(&bus, &args.db.display().to_string(), 0)?.join("\n"))?;
     let metrics = bus.metrics()?;
     if !metrics.is_empty() {
-        println!("  all counters:");
+        outln!("  all counters:")?;
         for (scope, name, value) in metrics.into_iter().filter(|(_, n, _)| !n.starts_with(bus::DURATION_BUCKET)) {
-            println!("    {name:<26}{value:>10}  {scope}");
+            outln!("    {name:<26}{value:>10}  {scope}")?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -182,10 +185,10 @@ pub fn dlq(cmd: DlqCommand) -> Result<ExitCode> {
             let bus = store.open()?;
             let letters = bus.dead_letters(limit)?;
             if letters.is_empty() {
-                println!("no dead letters in {}", store.db.display());
+                outln!("no dead letters in {}", store.db.display())?;
             }
             for d in letters {
-                println!(
+                outln!(
                     "{}\tevent {}\tattempts {}\t{}: {}\n\trule {}\n\ttarget {}{}",
                     d.id,
                     d.event_id,
@@ -195,7 +198,7 @@ pub fn dlq(cmd: DlqCommand) -> Result<ExitCode> {
                     d.rule_arn,
                     d.target_arn,
                     d.queue_arn.map(|q| format!("\n\tqueue {q}")).unwrap_or_default()
-                );
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -206,7 +209,7 @@ pub fn dlq(cmd: DlqCommand) -> Result<ExitCode> {
                 eprintln!("warning: {} of the {} ids were not dead letters", ids.len() - moved as usize, ids.len());
             }
             let (delivered, dead) = cmd_run::deliver_all(&mut bus, false)?;
-            println!("redrove {moved}: {delivered} delivered, {dead} dead-lettered again");
+            outln!("redrove {moved}: {delivered} delivered, {dead} dead-lettered again")?;
             Ok(if dead > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
     }

@@ -3,6 +3,15 @@
 //! This binary only parses flags, calls the library crates and prints; every behaviour worth
 //! testing lives in a library or is reachable through the integration tests in `tests/it`.
 
+/// `println!` that hands back the write's error instead of panicking: `callsynth … | head`
+/// then ends quietly (see `output::is_broken_pipe`) rather than with a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)
+    }};
+}
+
 mod builtins;
 mod cmd_analyze;
 mod cmd_eval;

@@ -192,9 +192,8 @@ pub fn serve_on<F>(
 where
     F: FnOnce() -> (EventBus, Box<dyn Handler>) + Send + 'static,
 {
-    let local = listener
-        .local_addr()
-        .map_err(|e| ServeError::Listen { addr: config.listen.clone(), reason: e.to_string() })?;
+    let local =
+        listener.local_addr().map_err(|e| ServeError::Listen { addr: config.listen.clone(), reason: e.to_string() })?;
     let counters = Arc::new(ServerCounters::default());
     let (jobs, inbox) = mpsc::sync_channel::<Job>(1024);
     let delivery_batch = config.delivery_batch;

@@ -215,8 +215,11 @@ fn slow_clients_hold_only_their_own_connection_and_are_cut_off_at_the_deadline()
     // Twenty clients arriving in the same instant, each stuck mid-head or mid-body.
     let mut slow: Vec<BufReader<TcpStream>> = (0..20).map(|_| server.connect()).collect();
     for (i, c) in slow.iter_mut().enumerate() {
-        let partial: &[u8] =
-            if i % 2 == 0 { b"POST / HTTP/1.1\r\nHost: x\r\nContent-Le" } else { b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"Na" };
+        let partial: &[u8] = if i % 2 == 0 {
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Le"
+        } else {
+            b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"Na"
+        };
         c.get_mut().write_all(partial).unwrap();
     }
     let started = Instant::now();

@@ -239,6 +239,18 @@ fn a_configured_queue_target_is_read_with_queue_receive() {
     let conn = Connection::open(dir.path().join("callsynth.db")).unwrap();
     let busy: i64 = conn.query_row("SELECT COUNT(*) FROM calls WHERE status = 'busy'", [], |r| r.get(0)).unwrap();
     assert!(busy > 0);
+    // A reader that goes away takes nothing: every message stays queued.
+    let mut gone = std::process::Command::new(env!("CARGO_BIN_EXE_callsynth"))
+        .current_dir(dir.path())
+        .args(["queue", "receive", "busy", "--max", "1000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(gone.stdout.take());
+    assert!(gone.wait().unwrap().success(), "a closed pipe is not an error");
+    let queued: i64 = conn.query_row("SELECT COUNT(*) FROM queue_messages", [], |r| r.get(0)).unwrap();
+    assert_eq!(queued, busy, "nothing was taken that nobody read");
     let out = callsynth(dir.path(), &["queue", "receive", "busy", "--max", "1000"]);
     assert_ok(&out);
     let lines: Vec<serde_json::Value> =
