@@ -76,6 +76,7 @@ try:
     # The setup guide's commands, verbatim but for --endpoint-url (YOUR_AWS_ACCOUNT_ID included).
     out = json.loads(aws("events", "create-event-bus", "--name", "twilio-call-events", "--region", "us-east-1").stdout)
     check(out["EventBusArn"].endswith(":event-bus/twilio-call-events"), "create-event-bus returns the bus ARN")
+    bus_arn = out["EventBusArn"]
     for rule, detail_type, function in [
         ("twilio-call-completed", "com.twilio.voice.call.completed", "process-call-completed"),
         ("twilio-transcription-completed", "com.twilio.voice.transcription.completed", "update-segment-profile"),
@@ -156,6 +157,23 @@ try:
                           "detail": {}}),
     )
     check(result["Result"] is True, "test_event_pattern")
+    # Archive and replay as the CLI sends them (timestamps, the destination shorthand).
+    out = json.loads(aws("events", "create-archive", "--archive-name", "calls", "--event-source-arn", bus_arn).stdout)
+    archive_arn = out["ArchiveArn"]
+    check(out["State"] == "ENABLED" and archive_arn.endswith(":archive/calls"), "create-archive")
+    check(client.put_events(Entries=[dict(good)])["FailedEntryCount"] == 0, "an event after the archive exists")
+    out = json.loads(aws("events", "start-replay", "--replay-name", "again", "--event-source-arn", archive_arn,
+                         "--event-start-time", "2020-01-01T00:00:00Z", "--event-end-time", "2099-01-01T00:00:00Z",
+                         "--destination", f"Arn={bus_arn}").stdout)
+    check(out["State"] == "COMPLETED", "start-replay")
+    out = json.loads(aws("events", "describe-replay", "--replay-name", "again").stdout)
+    check(out["State"] == "COMPLETED" and out["Destination"]["Arn"] == bus_arn and "EventLastReplayedTime" in out,
+          "describe-replay")
+    out = json.loads(aws("events", "describe-archive", "--archive-name", "calls").stdout)
+    check(out["EventCount"] == 1 and out["SizeBytes"] > 0, f"describe-archive counts what it kept ({out['EventCount']})")
+    check([r["ReplayName"] for r in client.list_replays()["Replays"]] == ["again"], "list_replays")
+    err = aws("events", "cancel-replay", "--replay-name", "again", ok=False)
+    check("IllegalStatusException" in err.stderr, "cancel-replay of a finished replay")
     buses = [b["Name"] for b in client.list_event_buses()["EventBuses"]]
     check(buses == ["default", "twilio-call-events"], f"a fresh store has only default, plus what was created ({buses})")
 

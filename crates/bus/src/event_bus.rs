@@ -8,7 +8,9 @@ use pattern::{Matcher, Pattern, Scratch};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::entry::{Envelope, PutEventsEntry, PutEventsResultEntry, envelope_time};
-use crate::model::{BusInfo, Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, check_name};
+use crate::model::{
+    ArchiveInfo, BusInfo, Limits, Location, ReplayInfo, RetryPolicy, Rule, RuleState, Target, TargetInput, check_name,
+};
 use crate::store;
 use crate::transform::{Context, JsonPath, Transformer};
 use crate::{BusError, ReceiveError};
@@ -773,7 +775,7 @@ impl EventBus {
         if let Some(text) = pattern {
             Pattern::parse(text)?;
         }
-        let arn = format!("arn:aws:events:{}:{}:archive/{name}", self.location.region, self.location.account);
+        let arn = self.location.archive_arn(name);
         let inserted = self.conn.execute(
             "INSERT OR IGNORE INTO archives (name, bus, pattern, created_at) VALUES (?1, ?2, ?3, ?4)",
             params![name, bus, pattern, now()],
@@ -787,11 +789,13 @@ impl EventBus {
 
     /// Replays an archive's events whose event time is in `[start, end)` onto the archive's bus
     /// (StartReplay; cross-bus replay is not permitted), to every rule or only to `rules`. Each
-    /// replayed event carries `"replay-name"`. Returns how many events were replayed.
+    /// replayed event carries `"replay-name"`. The replay is recorded for [`EventBus::replays`].
+    /// Returns how many events were replayed.
     ///
     /// # Errors
     ///
-    /// A missing archive, or a store failure (then nothing is replayed).
+    /// A missing archive, a replay name already used (`ResourceAlreadyExistsException`), or a
+    /// store failure (then nothing is replayed).
     pub fn replay(
         &mut self,
         name: &str,
@@ -806,32 +810,126 @@ impl EventBus {
             .query_row("SELECT bus FROM archives WHERE name = ?1", [archive], |r| r.get(0))
             .optional()?
             .ok_or_else(|| BusError::NotFound(format!("Archive {archive} does not exist.")))?;
+        let started_at = now();
         let tx = self.conn.transaction()?;
-        let events: Vec<(String, String)> = {
+        let taken: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM replays WHERE name = ?1)", [name], |r| r.get(0))?;
+        if taken {
+            return Err(BusError::AlreadyExists(format!("Replay {name} already exists.")));
+        }
+        let events: Vec<(String, String, f64)> = {
             let mut stmt = tx.prepare(
-                "SELECT e.event_id, e.envelope FROM archive_events a JOIN events e ON e.seq = a.event_seq
+                "SELECT e.event_id, e.envelope, a.event_time FROM archive_events a JOIN events e ON e.seq = a.event_seq
                  WHERE a.archive = ?1 AND a.event_time >= ?2 AND a.event_time < ?3 ORDER BY a.event_time, a.event_seq",
             )?;
-            stmt.query_map(params![archive, start, end], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
+            stmt.query_map(params![archive, start, end], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?
         };
         let compiled =
             self.routes.get(&bus).ok_or_else(|| BusError::NotFound(format!("Event bus {bus} does not exist.")))?;
-        let now = now();
         let mut counters = Counters::default();
         let marker = format!(",\"replay-name\":{}}}", serde_json::to_string(name).expect("strings serialise"));
         let mut statements = RouteStatements::new(&tx)?;
-        for (id, envelope) in &events {
+        for (id, envelope, _) in &events {
             // The envelope is a JSON object written by this bus: add the member before its end.
             let replayed = format!("{}{marker}", envelope.trim_end().strip_suffix('}').unwrap_or(envelope));
             let arrival = Arrival::Replay { rules };
             let scratch = &mut self.scratch;
-            log_and_route(&tx, &mut statements, &bus, compiled, id, &replayed, now, arrival, scratch, &mut counters)?;
+            log_and_route(
+                &tx,
+                &mut statements,
+                &bus,
+                compiled,
+                id,
+                &replayed,
+                started_at,
+                arrival,
+                scratch,
+                &mut counters,
+            )?;
         }
         drop(statements);
         counters.flush(&tx)?;
+        let last_replayed = events.iter().map(|(_, _, t)| *t).reduce(f64::max);
+        let rules_json = rules.map(|r| serde_json::to_string(r).expect("strings serialise"));
+        tx.execute(
+            "INSERT INTO replays (name, archive, bus, rules, event_start, event_end, last_replayed, started_at, ended_at, events)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![name, archive, bus, rules_json, start, end, last_replayed, started_at, now(), events.len() as i64],
+        )?;
         tx.commit()?;
         Ok(events.len() as u64)
     }
+
+    /// Every archive, by name, with how many events it keeps and their size.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    pub fn archives(&self) -> Result<Vec<ArchiveInfo>, BusError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT a.name, a.bus, a.pattern, a.created_at,
+                    (SELECT COUNT(*) FROM archive_events x WHERE x.archive = a.name),
+                    (SELECT COALESCE(SUM(LENGTH(e.envelope)), 0) FROM archive_events x JOIN events e ON e.seq = x.event_seq
+                     WHERE x.archive = a.name)
+             FROM archives a ORDER BY a.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ArchiveInfo {
+                name: r.get(0)?,
+                bus: r.get(1)?,
+                pattern: r.get(2)?,
+                created_at: r.get(3)?,
+                event_count: r.get::<_, i64>(4)? as u64,
+                size_bytes: r.get::<_, i64>(5)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Deletes an archive and what it kept (DeleteArchive); the events stay in the event log.
+    ///
+    /// # Errors
+    ///
+    /// `ResourceNotFoundException` for an archive that does not exist.
+    pub fn delete_archive(&mut self, name: &str) -> Result<(), BusError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM archive_events WHERE archive = ?1", [name])?;
+        if tx.execute("DELETE FROM archives WHERE name = ?1", [name])? == 0 {
+            return Err(BusError::NotFound(format!("Archive {name} does not exist.")));
+        }
+        tx.commit()?;
+        self.reload()
+    }
+
+    /// Every replay run, by name.
+    ///
+    /// # Errors
+    ///
+    /// The store could not be read.
+    pub fn replays(&self) -> Result<Vec<ReplayInfo>, BusError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name, archive, bus, rules, event_start, event_end, last_replayed, started_at, ended_at, events
+             FROM replays ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let rules: Option<String> = r.get(3)?;
+            Ok(ReplayInfo {
+                name: r.get(0)?,
+                archive: r.get(1)?,
+                bus: r.get(2)?,
+                rules: rules.and_then(|text| serde_json::from_str(&text).ok()),
+                event_start: r.get(4)?,
+                event_end: r.get(5)?,
+                last_replayed: r.get(6)?,
+                started_at: r.get(7)?,
+                ended_at: r.get(8)?,
+                events: r.get::<_, i64>(9)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Takes up to `max` messages from a durable queue, oldest first: (event id, body).
     ///
     /// # Errors

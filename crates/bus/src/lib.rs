@@ -54,7 +54,8 @@ pub use event_bus::{
     check_entry_count, now,
 };
 pub use model::{
-    BusInfo, HttpParameters, Limits, Location, RetryPolicy, Rule, RuleState, Target, TargetInput, builtin_name,
+    ArchiveInfo, BusInfo, HttpParameters, Limits, Location, ReplayInfo, RetryPolicy, Rule, RuleState, Target,
+    TargetInput, builtin_name,
 };
 
 /// Why a bus operation failed, with EventBridge's error codes.

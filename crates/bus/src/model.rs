@@ -33,6 +33,16 @@ impl Location {
             format!("arn:aws:events:{}:{}:rule/{bus}/{rule}", self.region, self.account)
         }
     }
+
+    /// `arn:aws:events:<region>:<account>:archive/<name>`.
+    pub fn archive_arn(&self, archive: &str) -> String {
+        format!("arn:aws:events:{}:{}:archive/{archive}", self.region, self.account)
+    }
+
+    /// `arn:aws:events:<region>:<account>:replay/<name>`.
+    pub fn replay_arn(&self, replay: &str) -> String {
+        format!("arn:aws:events:{}:{}:replay/{replay}", self.region, self.account)
+    }
 }
 
 /// Limits EventBridge applies, with its defaults (the per-bus rule quota is adjustable there
@@ -109,6 +119,49 @@ pub struct BusInfo {
     pub description: Option<String>,
     /// Epoch seconds.
     pub created_at: f64,
+}
+
+/// An archive as DescribeArchive and ListArchives report it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArchiveInfo {
+    /// Name.
+    pub name: String,
+    /// The bus it archives.
+    pub bus: String,
+    /// The pattern events must match to be kept (all events without one).
+    pub pattern: Option<String>,
+    /// Epoch seconds.
+    pub created_at: f64,
+    /// Events kept.
+    pub event_count: u64,
+    /// Bytes of the events kept (their envelopes).
+    pub size_bytes: u64,
+}
+
+/// A replay as DescribeReplay and ListReplays report it. Replays run to completion when they
+/// start, so every one recorded is `COMPLETED`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplayInfo {
+    /// Name.
+    pub name: String,
+    /// The archive replayed.
+    pub archive: String,
+    /// The bus it replayed onto.
+    pub bus: String,
+    /// The rules it was limited to (all of the bus's without).
+    pub rules: Option<Vec<String>>,
+    /// The event-time window, epoch seconds: `[start, end)`.
+    pub event_start: f64,
+    /// End of the window.
+    pub event_end: f64,
+    /// The latest event time replayed, if any event was.
+    pub last_replayed: Option<f64>,
+    /// When the replay began and ended, epoch seconds.
+    pub started_at: f64,
+    /// When it ended.
+    pub ended_at: f64,
+    /// Events replayed.
+    pub events: u64,
 }
 
 /// How often and how long a target is retried (EventBridge's `RetryPolicy`).

@@ -86,6 +86,19 @@ CREATE TABLE IF NOT EXISTS archive_events (
     event_time REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS archive_events_time ON archive_events(archive, event_time);
+-- Replays run (StartReplay), for DescribeReplay and ListReplays; names are unique.
+CREATE TABLE IF NOT EXISTS replays (
+    name          TEXT PRIMARY KEY,
+    archive       TEXT NOT NULL,
+    bus           TEXT NOT NULL,
+    rules         TEXT,
+    event_start   REAL NOT NULL,
+    event_end     REAL NOT NULL,
+    last_replayed REAL,
+    started_at    REAL NOT NULL,
+    ended_at      REAL NOT NULL,
+    events        INTEGER NOT NULL
+);
 -- Durable named queues (SQS-style targets), read with `callsynth queue receive`.
 CREATE TABLE IF NOT EXISTS queue_messages (
     id          INTEGER PRIMARY KEY,

@@ -105,6 +105,15 @@ fn dispatch(bus: &mut EventBus, target: Option<&str>, body: &[u8]) -> Result<Val
         "TestEventPattern" => test_event_pattern(&req),
         "CreateArchive" => create_archive(bus, &req),
         "StartReplay" => start_replay(bus, &req),
+        "DescribeArchive" => describe_archive(bus, &req),
+        "ListArchives" => list_archives(bus, &req),
+        "DeleteArchive" => {
+            bus.delete_archive(&req.required_str("ArchiveName")?)?;
+            Ok(json!({}))
+        }
+        "DescribeReplay" => describe_replay(bus, &req),
+        "ListReplays" => list_replays(bus, &req),
+        "CancelReplay" => cancel_replay(bus, &req),
         other => Err(ApiError::new("UnknownOperationException", format!("Unknown operation AWSEvents.{other}"))),
     }
 }
@@ -591,9 +600,118 @@ fn start_replay(bus: &mut EventBus, req: &Request) -> Result<Value> {
     };
     let started = bus::now();
     bus.replay(&name, &archive, start, end, filter.as_deref())?;
-    let location = bus.location();
-    let arn = format!("arn:aws:events:{}:{}:replay/{name}", location.region, location.account);
-    Ok(json!({"ReplayArn": arn, "State": "COMPLETED", "ReplayStartTime": started}))
+    Ok(json!({"ReplayArn": bus.location().replay_arn(&name), "State": "COMPLETED", "ReplayStartTime": started}))
+}
+
+/// DescribeArchive's members; ListArchives reports all but the ARN and pattern.
+fn archive_json(bus: &EventBus, a: &bus::ArchiveInfo, full: bool) -> Value {
+    let mut v = json!({
+        "ArchiveName": a.name,
+        "EventSourceArn": bus.location().bus_arn(&a.bus),
+        "State": "ENABLED",
+        "RetentionDays": 0,
+        "SizeBytes": a.size_bytes,
+        "EventCount": a.event_count,
+        "CreationTime": a.created_at,
+    });
+    if full {
+        v["ArchiveArn"] = json!(bus.location().archive_arn(&a.name));
+        if let Some(p) = &a.pattern {
+            v["EventPattern"] = json!(p);
+        }
+    }
+    v
+}
+
+fn describe_archive(bus: &mut EventBus, req: &Request) -> Result<Value> {
+    let name = req.required_str("ArchiveName")?;
+    let archive = bus.archives()?.into_iter().find(|a| a.name == name);
+    let archive =
+        archive.ok_or_else(|| ApiError::new("ResourceNotFoundException", format!("Archive {name} does not exist.")))?;
+    Ok(archive_json(bus, &archive, true))
+}
+
+fn list_archives(bus: &mut EventBus, req: &Request) -> Result<Value> {
+    let prefix = req.str("NamePrefix")?.unwrap_or_default();
+    let source = match req.str("EventSourceArn")? {
+        Some(arn) => Some(arn_name(&arn, "event-bus/")?),
+        None => None,
+    };
+    let state = req.str("State")?;
+    let all: Vec<Value> = bus
+        .archives()?
+        .iter()
+        .filter(|a| a.name.starts_with(&prefix) && source.as_ref().is_none_or(|b| *b == a.bus))
+        .filter(|_| state.as_deref().is_none_or(|s| s == "ENABLED"))
+        .map(|a| archive_json(bus, a, false))
+        .collect();
+    let (items, next) = page(&all, req)?;
+    Ok(with_next(json!({"Archives": items}), next))
+}
+
+/// ListReplays's members; DescribeReplay adds the ARN and the destination.
+fn replay_json(bus: &EventBus, r: &bus::ReplayInfo, full: bool) -> Value {
+    let mut v = json!({
+        "ReplayName": r.name,
+        "EventSourceArn": bus.location().archive_arn(&r.archive),
+        "State": "COMPLETED",
+        "EventStartTime": r.event_start,
+        "EventEndTime": r.event_end,
+        "ReplayStartTime": r.started_at,
+        "ReplayEndTime": r.ended_at,
+    });
+    if let Some(t) = r.last_replayed {
+        v["EventLastReplayedTime"] = json!(t);
+    }
+    if full {
+        v["ReplayArn"] = json!(bus.location().replay_arn(&r.name));
+        let mut destination = json!({"Arn": bus.location().bus_arn(&r.bus)});
+        if let Some(rules) = &r.rules {
+            let arns: Vec<String> = rules.iter().map(|rule| bus.location().rule_arn(&r.bus, rule)).collect();
+            destination["FilterArns"] = json!(arns);
+        }
+        v["Destination"] = destination;
+    }
+    v
+}
+
+fn find_replay(bus: &EventBus, name: &str) -> Result<bus::ReplayInfo> {
+    bus.replays()?
+        .into_iter()
+        .find(|r| r.name == name)
+        .ok_or_else(|| ApiError::new("ResourceNotFoundException", format!("Replay {name} does not exist.")))
+}
+
+fn describe_replay(bus: &mut EventBus, req: &Request) -> Result<Value> {
+    let replay = find_replay(bus, &req.required_str("ReplayName")?)?;
+    Ok(replay_json(bus, &replay, true))
+}
+
+fn list_replays(bus: &mut EventBus, req: &Request) -> Result<Value> {
+    let prefix = req.str("NamePrefix")?.unwrap_or_default();
+    let source = match req.str("EventSourceArn")? {
+        Some(arn) => Some(arn_name(&arn, "archive/")?),
+        None => None,
+    };
+    let state = req.str("State")?;
+    let all: Vec<Value> = bus
+        .replays()?
+        .iter()
+        .filter(|r| r.name.starts_with(&prefix) && source.as_ref().is_none_or(|a| *a == r.archive))
+        .filter(|_| state.as_deref().is_none_or(|s| s == "COMPLETED"))
+        .map(|r| replay_json(bus, r, false))
+        .collect();
+    let (items, next) = page(&all, req)?;
+    Ok(with_next(json!({"Replays": items}), next))
+}
+
+/// Replays finish before StartReplay answers, so there is never one to cancel.
+fn cancel_replay(bus: &mut EventBus, req: &Request) -> Result<Value> {
+    let replay = find_replay(bus, &req.required_str("ReplayName")?)?;
+    Err(ApiError::new(
+        "IllegalStatusException",
+        format!("Replay {} is COMPLETED; only a STARTING or RUNNING replay can be cancelled.", replay.name),
+    ))
 }
 
 fn test_event_pattern(req: &Request) -> Result<Value> {
@@ -739,6 +857,40 @@ mod tests {
             "Destination": {"Arn": bus_arn, "FilterArns": ["arn:aws:events:us-east-1:123456789012:rule/all"]}}),
         );
         assert_eq!((s, out["State"].as_str()), (200, Some("COMPLETED")), "{out}");
+
+        let (_, out) = call(&mut b, "DescribeArchive", json!({"ArchiveName": "keep"}));
+        assert_eq!((out["ArchiveArn"].as_str(), out["EventCount"].as_u64()), (Some(archive_arn), Some(1)), "{out}");
+        assert!(out["SizeBytes"].as_u64().unwrap() > 100, "the envelope's bytes: {out}");
+        assert_eq!(out["EventSourceArn"], bus_arn);
+        let (_, out) = call(&mut b, "ListArchives", json!({"NamePrefix": "ke"}));
+        assert_eq!(out["Archives"].as_array().map(Vec::len), Some(1), "{out}");
+        assert_eq!(call(&mut b, "ListArchives", json!({"NamePrefix": "zz"})).1["Archives"], json!([]));
+
+        let (_, out) = call(&mut b, "DescribeReplay", json!({"ReplayName": "r1"}));
+        assert_eq!(out["State"], "COMPLETED", "{out}");
+        assert_eq!(out["EventSourceArn"], archive_arn);
+        assert_eq!(out["EventLastReplayedTime"], 1_767_614_400.0);
+        assert_eq!(out["Destination"]["FilterArns"], json!(["arn:aws:events:us-east-1:123456789012:rule/all"]));
+        let (_, out) = call(&mut b, "ListReplays", json!({"EventSourceArn": archive_arn}));
+        assert_eq!(out["Replays"][0]["ReplayName"], "r1", "{out}");
+        let (s, out) = call(&mut b, "CancelReplay", json!({"ReplayName": "r1"}));
+        assert_eq!((s, out["__type"].as_str()), (400, Some("IllegalStatusException")));
+        assert_eq!(
+            call(&mut b, "DescribeReplay", json!({"ReplayName": "nope"})).1["__type"],
+            "ResourceNotFoundException"
+        );
+        let again = json!({"ReplayName": "r1", "EventSourceArn": archive_arn, "EventStartTime": 1, "EventEndTime": 2});
+        assert_eq!(call(&mut b, "StartReplay", again).1["__type"], "ResourceAlreadyExistsException");
+
+        assert_eq!(call(&mut b, "DeleteArchive", json!({"ArchiveName": "keep"})).0, 200);
+        assert_eq!(
+            call(&mut b, "DescribeArchive", json!({"ArchiveName": "keep"})).1["__type"],
+            "ResourceNotFoundException"
+        );
+        assert_eq!(
+            call(&mut b, "DeleteArchive", json!({"ArchiveName": "keep"})).1["__type"],
+            "ResourceNotFoundException"
+        );
         let (_, out) = call(&mut b, "CreateArchive", json!({"ArchiveName": "x", "EventSourceArn": "bus"}));
         assert_eq!(out["__type"], "ValidationException");
         let (_, out) = call(

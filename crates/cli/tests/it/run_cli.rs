@@ -248,7 +248,8 @@ fn a_configured_queue_target_is_read_with_queue_receive() {
         .spawn()
         .unwrap();
     drop(gone.stdout.take());
-    assert!(gone.wait().unwrap().success(), "a closed pipe is not an error");
+    let gone = gone.wait_with_output().unwrap();
+    assert!(gone.status.success(), "a closed pipe is not an error: {:?} {}", gone.status, stderr(&gone));
     let queued: i64 = conn.query_row("SELECT COUNT(*) FROM queue_messages", [], |r| r.get(0)).unwrap();
     assert_eq!(queued, busy, "nothing was taken that nobody read");
     let out = callsynth(dir.path(), &["queue", "receive", "busy", "--max", "1000"]);
