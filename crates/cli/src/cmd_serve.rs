@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::{Context, Result};
 use bus::{EventBus, Handler, Limits, Location};
 use clap::Args;
-use server::http::{ServeConfig, TwilioConfig, serve};
+use server::http::{ServeConfig, TwilioConfig, serve_on};
 
 use crate::builtins::Builtins;
 use crate::cmd_store;
@@ -173,9 +173,12 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         },
         ..ServeConfig::default()
     };
+    // Bound here, so that the address printed is the one in use (port 0 picks a free one).
+    let listener = std::net::TcpListener::bind(&args.listen)
+        .with_context(|| format!("--listen {}: cannot listen there", args.listen))?;
+    let address = listener.local_addr().context("reading the listening address")?;
     eprintln!(
-        "callsynth serve: EventBridge API on http://{} (store {display}); /health, /metrics; Ctrl-C or SIGTERM stops",
-        args.listen
+        "callsynth serve: EventBridge API on http://{address} (store {display}); /health, /metrics; Ctrl-C or SIGTERM stops"
     );
     let flusher = match cmd_store::segment_sender(args.segment_endpoint.as_deref())? {
         Some(_) if display == ":memory:" => {
@@ -195,7 +198,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         let bus = EventBus::open(&db, Location::default(), Limits::default()).expect("the store opened a moment ago");
         (bus, Box::new(Builtins::default()) as Box<dyn Handler>)
     };
-    let counters = serve(&config, open, Arc::clone(&stop))?;
+    let counters = serve_on(listener, &config, open, Arc::clone(&stop))?;
     // The flusher makes a last pass once the bus has stopped.
     stop.store(true, Ordering::Relaxed);
     if let Some(flusher) = flusher {

@@ -147,9 +147,24 @@ fn parse_head(raw: &[u8]) -> Result<Option<Head>, HeadError> {
         };
         headers.push((field.name.to_string(), value.trim().to_string()));
     }
+    // Absolute form (`POST http://host:4010/ HTTP/1.1`, as sent through a proxy): the path
+    // is the target and the authority stands in for a missing Host.
+    let (target, authority) = match target.strip_prefix("http://").or_else(|| target.strip_prefix("https://")) {
+        Some(rest) => {
+            let (authority, path) = rest.find(['/', '?']).map_or((rest, "/"), |at| rest.split_at(at));
+            let path = if path.starts_with('?') { format!("/{path}") } else { path.to_string() };
+            (path, Some(authority))
+        }
+        None => (target.to_string(), None),
+    };
+    if let Some(authority) = authority
+        && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host"))
+    {
+        headers.push(("Host".into(), authority.to_string()));
+    }
     let mut head = Head {
         method: method.to_string(),
-        target: target.to_string(),
+        target,
         headers,
         framing: Framing::Empty,
         expect_continue: false,
@@ -485,6 +500,17 @@ mod tests {
     fn a_short_body_is_an_io_error_not_a_request() {
         let raw = b"POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc";
         assert!(matches!(request(raw, 100).1, Err(BodyError::Io(_))));
+    }
+
+    #[test]
+    fn an_absolute_form_target_becomes_a_path_and_a_host() {
+        let h = head("POST http://127.0.0.1:4010/twilio/events?bodySHA256=ab HTTP/1.1\r\n\r\n").unwrap().unwrap();
+        assert_eq!(
+            (h.path(), h.query(), h.header("host")),
+            ("/twilio/events", "bodySHA256=ab", Some("127.0.0.1:4010"))
+        );
+        let h = head("GET https://example.com HTTP/1.1\r\nHost: other\r\n\r\n").unwrap().unwrap();
+        assert_eq!((h.target.as_str(), h.header("host")), ("/", Some("other")));
     }
 
     #[test]
