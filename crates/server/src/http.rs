@@ -34,6 +34,9 @@ pub struct ServeConfig {
     /// How long a request (head and body) may take to arrive once it has begun; a client that
     /// trickles its bytes slower is disconnected.
     pub request_timeout: Duration,
+    /// Once stopping (SIGTERM), how long a request that has begun may still take to arrive,
+    /// counted from its start: a slow client cannot hold up the exit for `request_timeout`.
+    pub stop_grace: Duration,
     /// Deliveries per idle round.
     pub delivery_batch: usize,
     /// The Twilio bridge (`POST /twilio/events`).
@@ -78,6 +81,7 @@ impl Default for ServeConfig {
             max_connections: 512,
             idle_timeout: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            stop_grace: Duration::from_secs(5),
             delivery_batch: 2_000,
             twilio: TwilioConfig { bus: "twilio-call-events".into(), ..TwilioConfig::default() },
             require_sigv4: false,
@@ -156,8 +160,7 @@ struct Shared {
     stop: Arc<AtomicBool>,
     counters: Arc<ServerCounters>,
     max_body: usize,
-    idle_timeout: Duration,
-    request_timeout: Duration,
+    waits: http1::Waits,
     twilio: TwilioConfig,
     sigv4: Option<Vec<crate::sigv4::AccessKey>>,
 }
@@ -206,8 +209,11 @@ where
         stop: Arc::clone(&stop),
         counters: Arc::clone(&counters),
         max_body: config.max_body_bytes,
-        idle_timeout: config.idle_timeout,
-        request_timeout: config.request_timeout,
+        waits: http1::Waits {
+            idle: config.idle_timeout,
+            request: config.request_timeout,
+            after_stop: config.stop_grace,
+        },
         twilio: config.twilio.clone(),
         sigv4: config.require_sigv4.then(|| config.sigv4_keys.clone()),
     });
@@ -290,12 +296,7 @@ fn connection(stream: TcpStream, shared: &Shared) {
     let _ = stream.set_write_timeout(Some(WRITE_TIMEOUT));
     let Ok(read_half) = stream.try_clone() else { return };
     let mut writer = stream;
-    let mut reader = Patient::new(
-        BufReader::with_capacity(16 << 10, read_half),
-        &shared.stop,
-        shared.idle_timeout,
-        shared.request_timeout,
-    );
+    let mut reader = Patient::new(BufReader::with_capacity(16 << 10, read_half), &shared.stop, shared.waits);
     let (reply, replies) = mpsc::channel();
     loop {
         reader.await_request();

@@ -359,16 +359,27 @@ pub fn reason(status: u16) -> &'static str {
     }
 }
 
+/// How long a connection waits for its client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waits {
+    /// Between requests, for the next one to begin.
+    pub idle: Duration,
+    /// For a request that has begun to arrive whole.
+    pub request: Duration,
+    /// Once the server is stopping, for a request that has begun (counted from its start).
+    pub after_stop: Duration,
+}
+
 /// A socket reader that waits through the socket's short read timeout until its limit: between
 /// requests, until the idle limit passes or the server stops (then it reports the connection
-/// aborted); within a request, until the request's deadline (then it reports a timeout).
+/// aborted); within a request, until the request's deadline, shorter once the server stops
+/// (then it reports a timeout).
 ///
 /// The socket's own timeout is only the tick at which these limits are checked.
 pub struct Patient<'a, R> {
     inner: R,
     stop: &'a AtomicBool,
-    idle_limit: Duration,
-    request_limit: Duration,
+    waits: Waits,
     /// When the current wait began and whether a request has started since.
     since: Instant,
     started: bool,
@@ -376,8 +387,8 @@ pub struct Patient<'a, R> {
 
 impl<'a, R: BufRead> Patient<'a, R> {
     /// Wraps `inner` (a buffered socket with a read timeout set).
-    pub fn new(inner: R, stop: &'a AtomicBool, idle_limit: Duration, request_limit: Duration) -> Self {
-        Patient { inner, stop, idle_limit, request_limit, since: Instant::now(), started: false }
+    pub fn new(inner: R, stop: &'a AtomicBool, waits: Waits) -> Self {
+        Patient { inner, stop, waits, since: Instant::now(), started: false }
     }
 
     /// Marks the gap before the next request: the idle limit applies until its first byte.
@@ -398,12 +409,16 @@ impl<'a, R: BufRead> Patient<'a, R> {
         if error.kind() == io::ErrorKind::Interrupted {
             return Ok(());
         }
+        let stopping = self.stop.load(Ordering::Relaxed);
         if !self.started {
-            if self.stop.load(Ordering::Relaxed) || self.since.elapsed() > self.idle_limit {
+            if stopping || self.since.elapsed() > self.waits.idle {
                 return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "idle connection closed"));
             }
-        } else if self.since.elapsed() > self.request_limit {
-            return Err(io::Error::new(io::ErrorKind::TimedOut, "the request did not arrive in time"));
+        } else {
+            let limit = if stopping { self.waits.request.min(self.waits.after_stop) } else { self.waits.request };
+            if self.since.elapsed() > limit {
+                return Err(io::Error::new(io::ErrorKind::TimedOut, "the request did not arrive in time"));
+            }
         }
         Ok(())
     }

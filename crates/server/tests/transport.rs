@@ -268,3 +268,17 @@ fn stopping_closes_idle_connections_and_returns_promptly() {
     assert_eq!(counters.errors.load(Ordering::Relaxed), 0);
     assert!(TcpStream::connect_timeout(&server.address, Duration::from_millis(500)).is_err(), "no longer listening");
 }
+
+#[test]
+fn stopping_waits_for_a_trickling_request_only_as_long_as_the_grace() {
+    let config = ServeConfig { stop_grace: Duration::from_millis(400), ..ServeConfig::default() };
+    let mut server = Server::start(config);
+    let mut slow = server.connect();
+    slow.get_mut().write_all(b"POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"Na").unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let started = Instant::now();
+    server.stop();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "a 30 s request deadline did not hold up the stop: {took:?}");
+    assert!(closed(&mut slow));
+}
