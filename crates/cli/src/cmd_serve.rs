@@ -32,7 +32,7 @@ Examples:
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address and port to listen on.
+    /// Address and port to listen on (port 0 picks a free one; the banner on stderr names it).
     #[arg(long, default_value = "127.0.0.1:4010", value_name = "ADDR:PORT")]
     listen: String,
     /// The store (shared with `callsynth run`, `stats`, `dlq`).
