@@ -230,7 +230,8 @@ static HIGHER_UP: LazyLock<Phrases> = LazyLock::new(|| {
         "supervisor",
         "manager",
         "someone in charge",
-        "someone higher up",
+        // "up" is often lost to the recogniser; "someone higher" says it alone.
+        "someone higher",
         "someone senior",
         "team lead",
         "team leader",

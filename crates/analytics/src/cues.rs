@@ -44,6 +44,10 @@ const NEGATORS: [&str; 22] = [
     "wasn't",
 ];
 
+/// Words that open a condition, whose negation stays inside it.
+const CONDITIONS: [&str; 3] = ["if", "unless", "until"];
+/// Subjects that open the main clause after a condition.
+const SUBJECTS: [&str; 8] = ["i", "i'm", "i'll", "i'd", "i've", "we", "we're", "we'll"];
 /// How many words before a cue a negator still applies to it ("I don't need to speak to a
 /// manager": seven).
 const NEGATION_REACH: usize = 8;
@@ -120,10 +124,18 @@ impl Clause {
         })
     }
 
-    /// Whether a negator stands within reach before position `at`.
+    /// Whether a negator stands within reach before position `at`. A negator inside a
+    /// condition ("if this isn't fixed today I'm cancelling") reaches only to the main clause's
+    /// subject, where the condition ends.
     pub fn negated_at(&self, at: usize) -> bool {
         let from = at.saturating_sub(NEGATION_REACH);
-        (from..at).map(|i| self.word(i)).any(|w| NEGATORS.contains(&w) || w.ends_with("n't"))
+        let negator = (from..at).rev().find(|&i| {
+            let w = self.word(i);
+            NEGATORS.contains(&w) || w.ends_with("n't")
+        });
+        let Some(negator) = negator else { return false };
+        let conditional = (0..negator).any(|i| CONDITIONS.contains(&self.word(i)));
+        !(conditional && (negator + 1..at).any(|i| SUBJECTS.contains(&self.word(i))))
     }
 
     /// The first occurrence of one of `phrases` that is not negated.
@@ -330,6 +342,12 @@ mod tests {
         assert_eq!(c.affirms(&manager), Some(12));
         assert_eq!(clauses("put your supervisor on")[0].find("put * supervisor"), Some(0));
         assert_eq!(clauses("someone higher it up")[0].find("someone higher up"), Some(0), "one inserted word");
+        let c = &clauses("if this isn't fixed today i'm a my account and taking my business")[0];
+        assert!(!c.negated_at(c.find("taking my business").unwrap()), "the condition's negation ends at 'i'm'");
+        let c = &clauses("if it's not sorted i'd like your manager")[0];
+        assert!(!c.negated_at(c.find("manager").unwrap()), "the request after the condition stands");
+        let c = &clauses("i don't think i need a manager")[0];
+        assert!(c.negated_at(c.find("manager").unwrap()), "outside a condition, negation reaches past a subject");
         assert_eq!(clauses("someone higher it the up")[0].find("someone higher up"), None, "two are too many");
         assert_eq!(clauses("someone higher very up")[0].find("someone higher up"), None, "only short noise words");
     }
