@@ -161,7 +161,7 @@ mod tests {
             .enumerate()
             .map(|(i, call)| {
                 let id = format!("e{i}");
-                let text = if i % 2 == 0 {
+                let text = if i.is_multiple_of(2) {
                     "Agent: Hello, how can I help?\nCustomer: This is useless. Get me a manager."
                 } else {
                     "Agent: Hello, how can I help?\nCustomer: Thank you so much, that's wonderful!"
@@ -190,7 +190,7 @@ mod tests {
         assert_eq!(rows.len(), calls.len(), "every transcript analysed once");
         for (call, sentiment) in rows {
             let i: usize = call[2..].parse().unwrap();
-            let want = if i % 2 == 0 { "negative" } else { "positive" };
+            let want = if i.is_multiple_of(2) { "negative" } else { "positive" };
             assert_eq!(sentiment, want, "{call}: its own transcript's analysis");
         }
     }
