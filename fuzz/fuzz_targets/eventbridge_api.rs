@@ -7,10 +7,11 @@ use std::cell::RefCell;
 use bus::{EventBus, Limits, Location};
 use libfuzzer_sys::fuzz_target;
 
-const OPERATIONS: [&str; 18] = [
+const OPERATIONS: [&str; 26] = [
     "CreateEventBus", "DescribeEventBus", "DeleteEventBus", "ListEventBuses", "PutRule", "DescribeRule", "ListRules",
     "DeleteRule", "EnableRule", "DisableRule", "PutTargets", "ListTargetsByRule", "RemoveTargets",
-    "ListRuleNamesByTarget", "PutEvents", "TestEventPattern", "Nope", "",
+    "ListRuleNamesByTarget", "PutEvents", "TestEventPattern", "CreateArchive", "DescribeArchive", "ListArchives",
+    "DeleteArchive", "StartReplay", "DescribeReplay", "ListReplays", "CancelReplay", "Nope", "",
 ];
 
 thread_local! {
