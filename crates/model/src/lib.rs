@@ -33,3 +33,16 @@ pub use event::{
 };
 pub use persona::{Agent, Customer, Level};
 pub use sid::{Sid, SidError, SidPrefix};
+
+/// How an error message names a JSON value's kind ("a string", "an array", …), for "must be a
+/// string, not an array".
+pub fn json_kind(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}

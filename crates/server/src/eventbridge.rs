@@ -128,7 +128,7 @@ impl Request {
             Some(Value::String(s)) => Ok(Some(s.clone())),
             Some(other) => Err(ApiError::new(
                 "SerializationException",
-                format!("{member} must be a string, not {}", json_kind(other)),
+                format!("{member} must be a string, not {}", model::json_kind(other)),
             )),
         }
     }
@@ -162,17 +162,6 @@ impl Request {
                 .and_then(|n| n.parse().ok())
                 .ok_or_else(|| ApiError::validation("The NextToken is not valid.")),
         }
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -631,18 +620,37 @@ fn describe_archive(bus: &mut EventBus, req: &Request) -> Result<Value> {
     Ok(archive_json(bus, &archive, true))
 }
 
+/// The filters ListArchives and ListReplays share: `NamePrefix`, `EventSourceArn` (a bus or an
+/// archive ARN) and `State`.
+struct ListFilter {
+    prefix: String,
+    source: Option<String>,
+    state: Option<String>,
+}
+
+impl ListFilter {
+    /// Reads the filters; `source_kind` is the ARN resource prefix (`event-bus/`, `archive/`).
+    fn parse(req: &Request, source_kind: &str) -> Result<ListFilter> {
+        let source = match req.str("EventSourceArn")? {
+            Some(arn) => Some(arn_name(&arn, source_kind)?),
+            None => None,
+        };
+        Ok(ListFilter { prefix: req.str("NamePrefix")?.unwrap_or_default(), source, state: req.str("State")? })
+    }
+
+    fn keeps(&self, name: &str, source: &str, state: &str) -> bool {
+        name.starts_with(&self.prefix)
+            && self.source.as_deref().is_none_or(|s| s == source)
+            && self.state.as_deref().is_none_or(|s| s == state)
+    }
+}
+
 fn list_archives(bus: &mut EventBus, req: &Request) -> Result<Value> {
-    let prefix = req.str("NamePrefix")?.unwrap_or_default();
-    let source = match req.str("EventSourceArn")? {
-        Some(arn) => Some(arn_name(&arn, "event-bus/")?),
-        None => None,
-    };
-    let state = req.str("State")?;
+    let filter = ListFilter::parse(req, "event-bus/")?;
     let all: Vec<Value> = bus
         .archives()?
         .iter()
-        .filter(|a| a.name.starts_with(&prefix) && source.as_ref().is_none_or(|b| *b == a.bus))
-        .filter(|_| state.as_deref().is_none_or(|s| s == "ENABLED"))
+        .filter(|a| filter.keeps(&a.name, &a.bus, "ENABLED"))
         .map(|a| archive_json(bus, a, false))
         .collect();
     let (items, next) = page(&all, req)?;
@@ -688,17 +696,11 @@ fn describe_replay(bus: &mut EventBus, req: &Request) -> Result<Value> {
 }
 
 fn list_replays(bus: &mut EventBus, req: &Request) -> Result<Value> {
-    let prefix = req.str("NamePrefix")?.unwrap_or_default();
-    let source = match req.str("EventSourceArn")? {
-        Some(arn) => Some(arn_name(&arn, "archive/")?),
-        None => None,
-    };
-    let state = req.str("State")?;
+    let filter = ListFilter::parse(req, "archive/")?;
     let all: Vec<Value> = bus
         .replays()?
         .iter()
-        .filter(|r| r.name.starts_with(&prefix) && source.as_ref().is_none_or(|a| *a == r.archive))
-        .filter(|_| state.as_deref().is_none_or(|s| s == "COMPLETED"))
+        .filter(|r| filter.keeps(&r.name, &r.archive, "COMPLETED"))
         .map(|r| replay_json(bus, r, false))
         .collect();
     let (items, next) = page(&all, req)?;

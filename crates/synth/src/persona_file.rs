@@ -263,7 +263,7 @@ impl Record<'_> {
             }
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                self.error(format!("{field} must be a string, found {}", json_type(other)));
+                self.error(format!("{field} must be a string, found {}", model::json_kind(other)));
                 None
             }
         }
@@ -275,7 +275,7 @@ impl Record<'_> {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                self.error(format!("{field} must be a string, found {}", json_type(other)));
+                self.error(format!("{field} must be a string, found {}", model::json_kind(other)));
                 None
             }
         }
@@ -354,17 +354,6 @@ fn agent_from(r: &mut Record<'_>) -> Option<Agent> {
         farewell: farewell?,
         characteristics,
     })
-}
-
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 /// `^\+[1-9]\d{1,14}$`: E.164 as the origin validated it.
