@@ -126,10 +126,20 @@ struct Job {
 }
 
 enum Work {
-    Api { target: Option<String>, body: Vec<u8> },
+    /// A PutEvents request, parsed on its connection's thread (the bus thread only writes).
+    PutEvents(Vec<bus::PutEventsEntry>),
+    Api {
+        target: Option<String>,
+        body: Vec<u8>,
+    },
     Metrics,
     Bridge(bridge::Mapped),
-    EventsV1 { method: String, path: String, params: Vec<(String, String)>, account_sid: String },
+    EventsV1 {
+        method: String,
+        path: String,
+        params: Vec<(String, String)>,
+        account_sid: String,
+    },
 }
 
 /// Why the server could not start.
@@ -476,7 +486,15 @@ fn route(
                 }
             }
             let target = head.header("x-amz-target").map(str::to_owned);
-            match ask(shared, Work::Api { target, body }, reply, replies) {
+            let work = if target.as_deref() == Some("AWSEvents.PutEvents") {
+                match eventbridge::parse_put_events(&body) {
+                    Ok(entries) => Work::PutEvents(entries),
+                    Err(refusal) => return Answer::new(refusal.status, "application/x-amz-json-1.1", refusal.body),
+                }
+            } else {
+                Work::Api { target, body }
+            };
+            match ask(shared, work, reply, replies) {
                 Some((status, body)) => Answer::new(status, "application/x-amz-json-1.1", body),
                 None => shutting_down(),
             }
@@ -518,15 +536,15 @@ where
             None => inbox.recv_timeout(Duration::from_millis(20)),
         };
         match job {
-            Ok(Job { work: Work::Api { target, body }, reply }) if target.as_deref() == Some("AWSEvents.PutEvents") => {
+            Ok(Job { work: Work::PutEvents(entries), reply }) => {
                 // Group commit: the PutEvents requests already waiting go in one transaction.
-                let mut queue = vec![(body, reply)];
-                while queue.len() < GROUP_COMMIT {
+                let mut group = vec![entries];
+                let mut replies = vec![reply];
+                while group.len() < GROUP_COMMIT {
                     match inbox.try_recv() {
-                        Ok(Job { work: Work::Api { target, body }, reply })
-                            if target.as_deref() == Some("AWSEvents.PutEvents") =>
-                        {
-                            queue.push((body, reply));
+                        Ok(Job { work: Work::PutEvents(entries), reply }) => {
+                            group.push(entries);
+                            replies.push(reply);
                         }
                         Ok(other) => {
                             next = Some(other);
@@ -535,28 +553,18 @@ where
                         Err(_) => break,
                     }
                 }
-                let mut group = Vec::with_capacity(queue.len());
-                let mut replies = Vec::with_capacity(queue.len());
-                for (body, reply) in queue {
-                    match eventbridge::parse_put_events(&body) {
-                        Ok(entries) => {
-                            group.push(entries);
-                            replies.push(reply);
-                        }
-                        Err(refusal) => {
-                            let _ = reply.send((refusal.status, refusal.body));
-                        }
-                    }
+                for (reply, answer) in replies.into_iter().zip(eventbridge::put_events_grouped(&mut bus, &group)) {
+                    let _ = reply.send((answer.status, answer.body));
                 }
-                if !group.is_empty() {
-                    for (reply, answer) in replies.into_iter().zip(eventbridge::put_events_grouped(&mut bus, &group)) {
-                        let _ = reply.send((answer.status, answer.body));
-                    }
-                }
-                since_delivery += group.len().max(1);
+                since_delivery += group.len();
             }
             Ok(Job { work, reply }) => {
                 let answer = match work {
+                    // Taken with the group above; answered alone all the same.
+                    Work::PutEvents(entries) => {
+                        let answer = eventbridge::put_events_grouped(&mut bus, &[entries]).remove(0);
+                        (answer.status, answer.body)
+                    }
                     Work::Api { target, body } => {
                         let answer = eventbridge::handle(&mut bus, target.as_deref(), &body);
                         (answer.status, answer.body)
