@@ -48,7 +48,8 @@ const BASE: &str = "https://events.twilio.com/v1";
 /// A response: status and JSON body (empty for 204).
 pub type Answer = (u16, String);
 
-fn error(status: u16, code: u32, message: impl Into<String>) -> Answer {
+/// Twilio's error body with its status.
+pub(crate) fn error(status: u16, code: u32, message: impl Into<String>) -> Answer {
     let body = json!({
         "code": code,
         "message": message.into(),

@@ -417,11 +417,7 @@ impl Face {
     fn error(self, status: u16, message: &str) -> Answer {
         match self {
             Face::Aws => {
-                let code = match status {
-                    403 => "AccessDeniedException",
-                    503 => "ServiceUnavailableException",
-                    _ => "ValidationException",
-                };
+                let code = if status == 503 { "ServiceUnavailableException" } else { "ValidationException" };
                 let body = serde_json::json!({"__type": code, "message": message}).to_string();
                 Answer::new(status, "application/x-amz-json-1.1", body)
             }
@@ -429,22 +425,15 @@ impl Face {
             Face::TwilioApi => {
                 let code = match status {
                     401 => 20003,
-                    413 => 20001,
                     503 => 20503,
                     _ => 20001,
                 };
-                Answer::new(status, "application/json", twilio_error(status, code, message))
+                let (status, body) = events_v1::error(status, code, message);
+                Answer::new(status, "application/json", body)
             }
             Face::Plain => Answer::new(status, "text/plain", format!("{message}\n")),
         }
     }
-}
-
-/// Twilio's error body.
-fn twilio_error(status: u16, code: u32, message: &str) -> String {
-    serde_json::json!({"code": code, "message": message, "status": status,
-        "more_info": format!("https://www.twilio.com/docs/errors/{code}")})
-    .to_string()
 }
 
 /// Hands `work` to the bus thread and waits for its reply (`None`: the server is stopping).
