@@ -6,6 +6,7 @@ use serde::Serialize;
 use std::sync::LazyLock;
 
 use crate::cues::{Clause, Phrases, clauses};
+use crate::mood_arc::{Decoder, Reading};
 use crate::scores::{ImprovedScores, Scores, Signals, improved_scores, origin_scores};
 use crate::transcript::{Speaker, TalkMetrics, Turn, talk_metrics};
 use crate::vader::{Polarity, Vader};
@@ -48,6 +49,10 @@ pub struct TurnSentiment {
     /// [`ESCALATION_MOOD`] when the turn escalates); customer turns only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mood: Option<f64>,
+    /// Whether the customer escalates in this turn (asks for a manager, threatens to cancel or
+    /// complain).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub escalates: bool,
 }
 
 /// One side's sentiment over the call, from its turns' compound scores.
@@ -68,9 +73,12 @@ pub struct SideSentiment {
 /// Everything callsynth reads from one transcription.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Analysis {
-    /// The call's label, from the customer's turns.
+    /// The call's label, from the customer's turns read as one mood arc
+    /// ([`crate::mood_arc`]).
     #[serde(serialize_with = "as_str::sentiment")]
     pub sentiment: Sentiment,
+    /// How sure the label is: its posterior probability under the mood-arc model, 0 to 1.
+    pub sentiment_probability: f64,
     /// The customer's mood per turn ([`crate::conversation::mood`]) over the call.
     pub customer: Option<SideSentiment>,
     /// The agent's (and supervisor's) VADER compounds over the call.
@@ -118,30 +126,41 @@ pub fn analyze(turns: &[Turn], context: CallContext) -> Analysis {
     let parsed: Vec<Vec<Clause>> = turns.iter().map(|t| clauses(&t.text)).collect();
     let mut turn_sentiments: Vec<TurnSentiment> = turns
         .iter()
-        .map(|t| TurnSentiment { speaker: t.speaker, polarity: turn_polarity(vader, &t.text), mood: None })
+        .map(|t| TurnSentiment {
+            speaker: t.speaker,
+            polarity: turn_polarity(vader, &t.text),
+            mood: None,
+            escalates: false,
+        })
         .collect();
     // The customer's side is read as speech (crate::conversation); the agent's is plain VADER.
     // Escalating is an act of displeasure however politely it is worded ("I'd like to speak with
     // a supervisor, please" reads positive to VADER).
+    let mut readings: Vec<Reading> = Vec::new();
     for ((t, clauses), ts) in turns.iter().zip(&parsed).zip(&mut turn_sentiments) {
         if t.speaker == Speaker::Customer {
-            let mood = crate::conversation::mood(&t.text);
             let escalates = clauses.iter().any(|c| customer_escalation(c).is_some());
-            ts.mood = Some(if escalates { mood.min(ESCALATION_MOOD) } else { mood });
+            let mood = crate::conversation::mood(&t.text);
+            let mood = if escalates { mood.min(ESCALATION_MOOD) } else { mood };
+            ts.mood = Some(mood);
+            ts.escalates = escalates;
+            readings.push(Reading { mood, escalates });
         }
     }
-    let customer_moods: Vec<f64> = turn_sentiments.iter().filter_map(|t| t.mood).collect();
+    let customer_moods: Vec<f64> = readings.iter().map(|r| r.mood).collect();
     let customer = side_sentiment(&customer_moods);
     let agent_scores: Vec<f64> =
         turn_sentiments.iter().filter(|t| t.speaker.is_staff()).map(|t| t.polarity.compound).collect();
     let agent = side_sentiment(&agent_scores);
     let escalation = find_escalation(turns, &parsed);
     let (resolution, resolution_turn) = find_resolution(turns, &parsed);
-    let sentiment = customer.as_ref().map_or(Sentiment::Neutral, |c| label(c.mean));
+    let decoded = Decoder::shipped().decode(&readings, resolution);
+    let sentiment = decoded.label;
     let word_count = turns.iter().map(|t| t.text.split_whitespace().count() as u32).sum();
     let talk = talk_metrics(turns);
     let mut analysis = Analysis {
         sentiment,
+        sentiment_probability: (decoded.probability * 1000.0).round() / 1000.0,
         customer,
         agent,
         origin_scores: origin_scores(sentiment, resolution, escalation.is_some(), word_count),
@@ -179,24 +198,6 @@ impl Analysis {
         self.scores = improved_scores(&signals);
     }
 }
-
-/// The call label from the customer's mean mood. The neutral band is `NEUTRAL_BAND`, not
-/// centred on 0: customers are polite to an agent who helps ("thanks", "great"), so a call
-/// whose customer was merely satisfied averages around +0.1.
-pub fn label(mean_mood: f64) -> Sentiment {
-    let (low, high) = NEUTRAL_BAND;
-    if mean_mood > high {
-        Sentiment::Positive
-    } else if mean_mood < low {
-        Sentiment::Negative
-    } else {
-        Sentiment::Neutral
-    }
-}
-
-/// Mean moods in this range (inclusive) are neutral; fitted on generated calls (seed 42) and
-/// checked on another seed and on `--asr-wer 0.1` transcripts.
-pub const NEUTRAL_BAND: (f64, f64) = (-0.02, 0.18);
 
 /// The highest mood a customer turn that escalates can have.
 pub const ESCALATION_MOOD: f64 = -0.5;

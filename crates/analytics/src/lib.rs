@@ -3,6 +3,8 @@
 //! - [`vader`]: VADER sentiment, score for score with the Python package `vaderSentiment` 3.3.2.
 //! - [`transcript`]: speaker-labelled text into turns; talk metrics when turns have timings.
 //! - [`conversation`]: a customer's mood per turn, VADER adjusted for spoken customer service.
+//! - [`mood_arc`]: the call's sentiment label, decoded from the customer's turn moods as one
+//!   arc from opening to closing mood.
 //! - [`cues`]: clause-level phrase cues with negation, for what a turn does.
 //! - [`analysis`]: the speaker-aware analyser — per-turn sentiment, escalation, resolution,
 //!   scores — that `update-segment-profile` and `callsynth analyze` run.
@@ -15,6 +17,7 @@ pub mod analysis;
 pub mod conversation;
 pub mod cues;
 pub mod eval;
+pub mod mood_arc;
 pub mod origin;
 pub mod scores;
 pub mod transcript;

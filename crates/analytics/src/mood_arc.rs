@@ -1,0 +1,366 @@
+//! The call's sentiment label, read from the customer's turn moods as one arc.
+//!
+//! Averaging the turns' moods ([`crate::conversation::mood`]) and cutting the mean at ±0.1
+//! loses information twice. A turn's wording shows only roughly how the customer feels — a curt
+//! "It's 12345." or "No. Bye." reads exactly 0 although it is said in displeasure — so one
+//! reading is a noisy view of the customer's *tone band* (angry, negative, neutral, positive),
+//! not of a number. And moods do not jump about: a customer's mood drifts from how they opened
+//! towards how the call ends, and how it ends follows the outcome.
+//!
+//! So the label is decoded from a small model instead:
+//!
+//! - The customer's mood at their `k`-th of `n` turns is `a + (b − a)·(k/(n−1))^1.5` plus noise
+//!   ([`TURN_NOISE`]): an opening mood `a`, a closing mood `b`, and a drift that gathers pace
+//!   towards the end.
+//! - A turn's tone band follows its mood ([`tone_band`]); its reading, put in one of
+//!   [`READINGS`] bins ([`reading_bin`]), depends on the band alone:
+//!   [`Calibration::reading_given_band`].
+//! - The closing mood has a prior per resolution read from the text (a resolved call tends to
+//!   end happy), and so does the opening mood: [`Calibration::opening`], [`Calibration::closing`].
+//!
+//! The posterior over `(a, b)` is evaluated on a grid, and the label is the one holding most
+//! posterior mass for the arc's mean mood (positive above 0.1, negative below −0.1, the
+//! generator's definition). The calibration comes from generated calls, clean and with
+//! simulated speech-recognition errors; `cargo run --release -p analytics --example
+//! calibrate_mood -- FILE...` re-derives it from `generate --calls-out` datasets.
+
+use std::sync::LazyLock;
+
+use crate::analysis::ESCALATION_MOOD;
+use crate::{Resolution, Sentiment};
+
+/// Tone bands: angry, negative, neutral, positive.
+pub const BANDS: usize = 4;
+
+/// Upper edges of the reading bins after the exact-zero bin (a reading equal to an edge falls
+/// in the bin below it).
+pub const READING_EDGES: [f64; 10] = [-0.6, -0.45, -0.3, -0.15, -0.05, 0.05, 0.2, 0.35, 0.5, 0.65];
+
+/// Reading bins: exactly 0 (no sentiment found), then the ranges between [`READING_EDGES`].
+pub const READINGS: usize = READING_EDGES.len() + 2;
+
+/// The spread of a turn's mood around the arc.
+pub const TURN_NOISE: f64 = 0.07;
+
+/// Mean moods above this are positive, below its negation negative.
+pub const LABEL_BAND: f64 = 0.1;
+
+/// The bin of one turn's mood reading.
+pub fn reading_bin(mood: f64) -> usize {
+    if mood == 0.0 { 0 } else { 1 + READING_EDGES.partition_point(|&edge| edge < mood) }
+}
+
+/// The tone band a mood is spoken in: 0 angry (below −0.5), 1 negative (below −0.15),
+/// 2 neutral (up to 0.15), 3 positive.
+pub fn tone_band(mood: f64) -> usize {
+    if mood < -0.5 {
+        0
+    } else if mood < -0.15 {
+        1
+    } else if mood <= 0.15 {
+        2
+    } else {
+        3
+    }
+}
+
+/// A normal prior: mean and standard deviation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Normal {
+    /// Mean.
+    pub mean: f64,
+    /// Standard deviation.
+    pub sd: f64,
+}
+
+impl Normal {
+    fn log_density(self, x: f64) -> f64 {
+        let z = (x - self.mean) / self.sd;
+        -0.5 * z * z
+    }
+}
+
+/// The model's fitted parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    /// `P(reading bin | tone band)`, one row per band.
+    pub reading_given_band: [[f64; READINGS]; BANDS],
+    /// Prior of the opening mood per resolution, in [`resolution_index`] order.
+    pub opening: [Normal; 4],
+    /// Prior of the closing mood per resolution.
+    pub closing: [Normal; 4],
+}
+
+/// The order of [`Calibration::opening`] and [`Calibration::closing`].
+pub fn resolution_index(r: Resolution) -> usize {
+    match r {
+        Resolution::Resolved => 0,
+        Resolution::PartiallyResolved => 1,
+        Resolution::Unresolved => 2,
+        Resolution::Unknown => 3,
+    }
+}
+
+/// The calibration shipped with callsynth: `calibrate_mood` on four sets of 10,000 generated
+/// calls of the default seed — the built-in personas and 500 synthesised customers, each clean
+/// and with `--asr-wer 0.1` (the example's doc comment has the commands).
+pub const CALIBRATION: Calibration = include!("mood_arc_calibration.rs");
+
+/// One customer turn as the decoder sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reading {
+    /// The turn's mood reading ([`crate::conversation::mood`]).
+    pub mood: f64,
+    /// Whether the turn escalates (asks for a manager, threatens to cancel or complain).
+    pub escalates: bool,
+}
+
+/// A decoded label and the posterior probability the model gives it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Decoded {
+    /// The label with the most posterior mass.
+    pub label: Sentiment,
+    /// Its posterior probability, 0 to 1.
+    pub probability: f64,
+}
+
+/// Grid of opening moods, from −1 to 0.9 (nobody opens a complaint call elated).
+const OPENINGS: usize = 20;
+/// Grid of closing moods, from −1 to 1.
+const CLOSINGS: usize = 21;
+/// Grid points whose prior log density is below this (4 standard deviations out on one axis)
+/// are not evaluated.
+const PRIOR_REACH: f64 = -8.0;
+/// Arc moods in [−1, 1] are looked up every `1 / MOOD_STEPS_PER_UNIT`.
+const MOOD_STEPS_PER_UNIT: f64 = 200.0;
+const MOOD_STEPS: usize = 2 * MOOD_STEPS_PER_UNIT as usize + 1;
+
+/// `P(band | arc mood)`: the turn's mood is the arc's plus normal noise of sd [`TURN_NOISE`].
+fn band_given_mood(mood: f64) -> [f64; BANDS] {
+    let below = |edge: f64| normal_cdf((edge - mood) / TURN_NOISE);
+    let (angry, negative, neutral) = (below(-0.5), below(-0.15), below(0.15));
+    [angry, negative - angry, neutral - negative, 1.0 - neutral]
+}
+
+/// The table index nearest to `mood` in [−1, 1]. (Adding one half and truncating rounds these
+/// non-negative values; `f64::round` is a libm call on baseline x86-64.)
+fn mood_step(mood: f64) -> usize {
+    (((mood + 1.0) * MOOD_STEPS_PER_UNIT + 0.5) as usize).min(MOOD_STEPS - 1)
+}
+
+/// The standard normal CDF (Abramowitz and Stegun 7.1.26: absolute error below 1.5e-7).
+fn normal_cdf(z: f64) -> f64 {
+    let x = z.abs() / std::f64::consts::SQRT_2;
+    let t = 1.0 / (1.0 + 0.327_591_1 * x);
+    let poly =
+        t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
+    let erf = 1.0 - poly * (-x * x).exp();
+    if z >= 0.0 { 0.5 * (1.0 + erf) } else { 0.5 * (1.0 - erf) }
+}
+
+/// A [`Calibration`] made ready to decode: `ln P(reading bin | arc mood)` tabulated over arc
+/// moods, so decoding a call is additions and look-ups (a few microseconds).
+#[derive(Debug, Clone)]
+pub struct Decoder {
+    /// `[bin][mood step]`.
+    log_reading: Vec<[f64; MOOD_STEPS]>,
+    opening: [Normal; 4],
+    closing: [Normal; 4],
+}
+
+impl Decoder {
+    /// Tabulates `calibration`.
+    pub fn new(calibration: &Calibration) -> Decoder {
+        let bands: Vec<[f64; BANDS]> =
+            (0..MOOD_STEPS).map(|i| band_given_mood(-1.0 + i as f64 / MOOD_STEPS_PER_UNIT)).collect();
+        let log_reading = (0..READINGS)
+            .map(|bin| {
+                std::array::from_fn(|i| {
+                    let p: f64 =
+                        (0..BANDS).map(|band| bands[i][band] * calibration.reading_given_band[band][bin]).sum();
+                    p.max(1e-300).ln()
+                })
+            })
+            .collect();
+        Decoder { log_reading, opening: calibration.opening, closing: calibration.closing }
+    }
+
+    /// The decoder for [`CALIBRATION`].
+    pub fn shipped() -> &'static Decoder {
+        static SHIPPED: LazyLock<Decoder> = LazyLock::new(|| Decoder::new(&CALIBRATION));
+        &SHIPPED
+    }
+
+    /// Decodes the call's label from the customer's turns, in order, and the resolution read
+    /// from the call. No customer turns: neutral, with probability 1 — nothing was said.
+    pub fn decode(&self, turns: &[Reading], resolution: Resolution) -> Decoded {
+        let n = turns.len();
+        if n == 0 {
+            return Decoded { label: Sentiment::Neutral, probability: 1.0 };
+        }
+        // Each turn's position on the arc and its reading's row; an escalating turn is said in
+        // displeasure whatever the arc, so it tells nothing of the arc and counts at most
+        // ESCALATION_MOOD in the mean.
+        let positions: Vec<(f64, Option<&[f64; MOOD_STEPS]>)> = turns
+            .iter()
+            .enumerate()
+            .map(|(k, t)| {
+                let x = if n > 1 { k as f64 / (n - 1) as f64 } else { 1.0 };
+                let x = x * x.sqrt();
+                (x, (!t.escalates).then(|| &self.log_reading[reading_bin(t.mood)]))
+            })
+            .collect();
+        let r = resolution_index(resolution);
+        let (opening, closing) = (self.opening[r], self.closing[r]);
+
+        // (log weight, label) per grid point; points the prior puts beyond PRIOR_REACH are
+        // left out (their weight stays −∞).
+        let mut points = [(f64::NEG_INFINITY, 0.0f64); OPENINGS * CLOSINGS];
+        let mut best = f64::NEG_INFINITY;
+        for (p, point) in points.iter_mut().enumerate() {
+            let a = -1.0 + 1.9 * (p / CLOSINGS) as f64 / (OPENINGS - 1) as f64;
+            let b = -1.0 + 2.0 * (p % CLOSINGS) as f64 / (CLOSINGS - 1) as f64;
+            let mut log_weight = opening.log_density(a) + closing.log_density(b);
+            if log_weight < PRIOR_REACH {
+                continue;
+            }
+            let mut sum = 0.0;
+            for &(x, log_reading) in &positions {
+                let mood = (a + (b - a) * x).clamp(-1.0, 1.0);
+                match log_reading {
+                    Some(row) => {
+                        sum += mood;
+                        log_weight += row[mood_step(mood)];
+                    }
+                    None => sum += mood.min(ESCALATION_MOOD),
+                }
+            }
+            *point = (log_weight, sum / n as f64);
+            best = best.max(log_weight);
+        }
+        // The turns' own noise moves their mean off the arc's by about TURN_NOISE / √n.
+        let spread = TURN_NOISE / (n as f64).sqrt();
+        let mut mass = [0.0f64; 3];
+        for &(log_weight, mean) in &points {
+            if log_weight == f64::NEG_INFINITY {
+                continue;
+            }
+            let w = (log_weight - best).exp();
+            let positive = 1.0 - normal_cdf((LABEL_BAND - mean) / spread);
+            let negative = normal_cdf((-LABEL_BAND - mean) / spread);
+            mass[0] += w * positive;
+            mass[1] += w * (1.0 - positive - negative);
+            mass[2] += w * negative;
+        }
+        let total: f64 = mass.iter().sum();
+        // On a tie neutral wins, then positive.
+        let winner = [0, 2].into_iter().fold(1, |acc, k| if mass[k] > mass[acc] { k } else { acc });
+        let label = [Sentiment::Positive, Sentiment::Neutral, Sentiment::Negative][winner];
+        Decoded { label, probability: mass[winner] / total }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_moods(moods: &[f64], resolution: Resolution) -> Decoded {
+        let turns: Vec<Reading> = moods.iter().map(|&mood| Reading { mood, escalates: false }).collect();
+        Decoder::shipped().decode(&turns, resolution)
+    }
+
+    #[test]
+    fn reading_bins_split_at_the_edges_and_keep_zero_apart() {
+        assert_eq!(reading_bin(0.0), 0);
+        assert_eq!(reading_bin(-0.9), 1);
+        assert_eq!(reading_bin(-0.6), 1);
+        assert_eq!(reading_bin(-0.59), 2);
+        assert_eq!(reading_bin(0.01), 6);
+        assert_eq!(reading_bin(-0.01), 6);
+        assert_eq!(reading_bin(0.9), READINGS - 1);
+    }
+
+    #[test]
+    fn normal_cdf_matches_known_values() {
+        for (z, p) in [(0.0, 0.5), (1.0, 0.841_344_746), (-1.96, 0.024_997_895), (2.5, 0.993_790_335)] {
+            assert!((normal_cdf(z) - p).abs() < 2e-7, "Φ({z})");
+        }
+    }
+
+    #[test]
+    fn band_probabilities_sum_to_one_and_follow_the_mood() {
+        for mood in [-1.0, -0.5, -0.2, 0.0, 0.15, 0.6, 1.0] {
+            let p = band_given_mood(mood);
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            let most = (0..BANDS).max_by(|&x, &y| p[x].total_cmp(&p[y])).expect("four bands");
+            if (mood + 0.5f64).abs() > 0.1 && (mood + 0.15f64).abs() > 0.1 && (mood - 0.15f64).abs() > 0.1 {
+                assert_eq!(most, tone_band(mood), "mood {mood}");
+            }
+        }
+    }
+
+    #[test]
+    fn shipped_calibration_is_a_distribution_per_band() {
+        for row in CALIBRATION.reading_given_band {
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-6);
+            assert!(row.iter().all(|&p| p > 0.0), "smoothed: no reading is impossible");
+        }
+        assert!(CALIBRATION.closing[0].mean > CALIBRATION.closing[2].mean, "resolved calls end happier");
+    }
+
+    #[test]
+    fn clear_moods_decode_to_their_label() {
+        let r = Resolution::Unknown;
+        assert_eq!(decode_moods(&[0.6, 0.7, 0.5, 0.65], r).label, Sentiment::Positive);
+        assert_eq!(decode_moods(&[-0.5, -0.6, -0.45, -0.7], r).label, Sentiment::Negative);
+        assert_eq!(decode_moods(&[0.0, 0.0, 0.0, 0.05, 0.0], Resolution::PartiallyResolved).label, Sentiment::Neutral);
+        let none = Decoder::shipped().decode(&[], r);
+        assert_eq!((none.label, none.probability), (Sentiment::Neutral, 1.0));
+    }
+
+    #[test]
+    fn silent_turns_after_displeasure_follow_the_outcome() {
+        // The plain mean, −0.09, is inside the neutral band. An unresolved call's curt answers
+        // ("It's 12345.", "No. Bye.") read 0 yet continue the opening displeasure; a resolved
+        // call's are as likely neutral.
+        let moods = [-0.45, 0.0, 0.0, 0.0, 0.0];
+        let unresolved = decode_moods(&moods, Resolution::Unresolved);
+        assert_eq!(unresolved.label, Sentiment::Negative);
+        assert!(unresolved.probability > 0.5 && unresolved.probability <= 1.0);
+        assert_eq!(decode_moods(&moods, Resolution::Resolved).label, Sentiment::Neutral);
+    }
+
+    #[test]
+    fn an_escalating_turn_counts_as_displeasure_but_does_not_bend_the_arc() {
+        let decoder = Decoder::shipped();
+        let call = |third: Reading| {
+            let turns = [0.35, 0.3, 0.0, 0.35, 0.4].map(|mood| Reading { mood, escalates: false });
+            let mut turns = turns.to_vec();
+            turns[2] = third;
+            decoder.decode(&turns, Resolution::Resolved)
+        };
+        let calm = call(Reading { mood: 0.3, escalates: false });
+        assert_eq!(calm.label, Sentiment::Positive);
+        // Escalating, the turn counts at −0.5 or below in the mean: (0.33 · 4 − 0.5) / 5 ≈ 0.16
+        // stays positive but less surely; its reading is not used, whatever it is.
+        let escalating = call(Reading { mood: ESCALATION_MOOD, escalates: true });
+        assert_eq!(escalating, call(Reading { mood: 0.9, escalates: true }));
+        assert!(escalating.label != Sentiment::Positive || escalating.probability < calm.probability);
+        // Read as an ordinary −0.5 turn instead, it would pull the whole arc down.
+        let sour = call(Reading { mood: ESCALATION_MOOD, escalates: false });
+        assert_ne!(sour, escalating);
+    }
+
+    #[test]
+    fn a_decoder_follows_its_calibration() {
+        // A calibration in which a zero reading can only come from an angry customer.
+        let mut angry_zero = CALIBRATION.clone();
+        for (band, row) in angry_zero.reading_given_band.iter_mut().enumerate() {
+            row[0] = if band == 0 { 0.9 } else { 1e-9 };
+        }
+        let moods = [Reading { mood: 0.0, escalates: false }; 4];
+        let d = Decoder::new(&angry_zero).decode(&moods, Resolution::Unknown);
+        assert_eq!(d.label, Sentiment::Negative);
+        assert!(d.probability > 0.99);
+    }
+}
