@@ -15,8 +15,8 @@
 //! - A turn's tone band follows its mood ([`tone_band`]); its reading, put in one of
 //!   [`READINGS`] bins ([`reading_bin`]), depends on the band alone:
 //!   [`Calibration::reading_given_band`].
-//! - The closing mood has a prior per resolution read from the text (a resolved call tends to
-//!   end happy), and so does the opening mood: [`Calibration::opening`], [`Calibration::closing`].
+//! - The opening and closing moods have a joint prior per resolution read from the text (a
+//!   resolved call tends to end happy): [`Calibration::log_prior`].
 //!
 //! The posterior over `(a, b)` is evaluated on a grid, and the label is the one holding most
 //! posterior mass for the arc's mean mood (positive above 0.1, negative below −0.1, the
@@ -64,34 +64,18 @@ pub fn tone_band(mood: f64) -> usize {
     }
 }
 
-/// A normal prior: mean and standard deviation.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Normal {
-    /// Mean.
-    pub mean: f64,
-    /// Standard deviation.
-    pub sd: f64,
-}
-
-impl Normal {
-    fn log_density(self, x: f64) -> f64 {
-        let z = (x - self.mean) / self.sd;
-        -0.5 * z * z
-    }
-}
-
 /// The model's fitted parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
     /// `P(reading bin | tone band)`, one row per band.
     pub reading_given_band: [[f64; READINGS]; BANDS],
-    /// Prior of the opening mood per resolution, in [`resolution_index`] order.
-    pub opening: [Normal; 4],
-    /// Prior of the closing mood per resolution.
-    pub closing: [Normal; 4],
+    /// `ln P(opening, closing | resolution)` on the grid ([`opening_at`], [`closing_at`]), per
+    /// resolution in [`resolution_index`] order. A histogram, not a formula: how a call ends
+    /// mixes several endings (a fix, a refusal, a transfer, a hang-up), each with its own mood.
+    pub log_prior: [[[f64; CLOSINGS]; OPENINGS]; 4],
 }
 
-/// The order of [`Calibration::opening`] and [`Calibration::closing`].
+/// The order of [`Calibration::log_prior`].
 pub fn resolution_index(r: Resolution) -> usize {
     match r {
         Resolution::Resolved => 0,
@@ -125,12 +109,22 @@ pub struct Decoded {
 }
 
 /// Grid of opening moods, from −1 to 0.9 (nobody opens a complaint call elated).
-const OPENINGS: usize = 20;
+pub const OPENINGS: usize = 20;
 /// Grid of closing moods, from −1 to 1.
-const CLOSINGS: usize = 21;
-/// Grid points whose prior log density is below this (4 standard deviations out on one axis)
-/// are not evaluated.
-const PRIOR_REACH: f64 = -8.0;
+pub const CLOSINGS: usize = 21;
+/// Grid points whose prior is below `e^−PRIOR_REACH` of the most likely point's are not
+/// evaluated.
+const PRIOR_REACH: f64 = 9.0;
+
+/// The opening mood of grid row `i`.
+pub fn opening_at(i: usize) -> f64 {
+    -1.0 + 1.9 * i as f64 / (OPENINGS - 1) as f64
+}
+
+/// The closing mood of grid column `j`.
+pub fn closing_at(j: usize) -> f64 {
+    -1.0 + 2.0 * j as f64 / (CLOSINGS - 1) as f64
+}
 /// Arc moods in [−1, 1] are looked up every `1 / MOOD_STEPS_PER_UNIT`.
 const MOOD_STEPS_PER_UNIT: f64 = 200.0;
 const MOOD_STEPS: usize = 2 * MOOD_STEPS_PER_UNIT as usize + 1;
@@ -164,8 +158,8 @@ fn normal_cdf(z: f64) -> f64 {
 pub struct Decoder {
     /// `[bin][mood step]`.
     log_reading: Vec<[f64; MOOD_STEPS]>,
-    opening: [Normal; 4],
-    closing: [Normal; 4],
+    /// Per resolution: the grid points worth evaluating, as (opening, closing, ln prior).
+    points: [Vec<(f64, f64, f64)>; 4],
 }
 
 impl Decoder {
@@ -182,7 +176,19 @@ impl Decoder {
                 })
             })
             .collect();
-        Decoder { log_reading, opening: calibration.opening, closing: calibration.closing }
+        let points = calibration.log_prior.map(|grid| {
+            let top = grid.iter().flatten().fold(f64::NEG_INFINITY, |m, &w| m.max(w));
+            let mut points = Vec::new();
+            for (i, row) in grid.iter().enumerate() {
+                for (j, &w) in row.iter().enumerate() {
+                    if w >= top - PRIOR_REACH {
+                        points.push((opening_at(i), closing_at(j), w));
+                    }
+                }
+            }
+            points
+        });
+        Decoder { log_reading, points }
     }
 
     /// The decoder for [`CALIBRATION`].
@@ -210,20 +216,11 @@ impl Decoder {
                 (x, (!t.escalates).then(|| &self.log_reading[reading_bin(t.mood)]))
             })
             .collect();
-        let r = resolution_index(resolution);
-        let (opening, closing) = (self.opening[r], self.closing[r]);
-
-        // (log weight, label) per grid point; points the prior puts beyond PRIOR_REACH are
-        // left out (their weight stays −∞).
+        // (log weight, mean mood) per grid point.
         let mut points = [(f64::NEG_INFINITY, 0.0f64); OPENINGS * CLOSINGS];
         let mut best = f64::NEG_INFINITY;
-        for (p, point) in points.iter_mut().enumerate() {
-            let a = -1.0 + 1.9 * (p / CLOSINGS) as f64 / (OPENINGS - 1) as f64;
-            let b = -1.0 + 2.0 * (p % CLOSINGS) as f64 / (CLOSINGS - 1) as f64;
-            let mut log_weight = opening.log_density(a) + closing.log_density(b);
-            if log_weight < PRIOR_REACH {
-                continue;
-            }
+        for (&(a, b, log_prior), point) in self.points[resolution_index(resolution)].iter().zip(&mut points) {
+            let mut log_weight = log_prior;
             let mut sum = 0.0;
             for &(x, log_reading) in &positions {
                 let mood = (a + (b - a) * x).clamp(-1.0, 1.0);
@@ -305,7 +302,20 @@ mod tests {
             assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-6);
             assert!(row.iter().all(|&p| p > 0.0), "smoothed: no reading is impossible");
         }
-        assert!(CALIBRATION.closing[0].mean > CALIBRATION.closing[2].mean, "resolved calls end happier");
+        let expected_closing = |r: Resolution| {
+            let grid = &CALIBRATION.log_prior[resolution_index(r)];
+            let (mut sum, mut total) = (0.0, 0.0);
+            for row in grid {
+                for (j, &w) in row.iter().enumerate() {
+                    sum += w.exp() * closing_at(j);
+                    total += w.exp();
+                }
+            }
+            assert!((total - 1.0f64).abs() < 1e-3, "a distribution over the grid: {total}");
+            sum / total
+        };
+        assert!(expected_closing(Resolution::Resolved) > 0.5, "resolved calls end happy");
+        assert!(expected_closing(Resolution::Unresolved) < -0.3, "unresolved calls do not");
     }
 
     #[test]
