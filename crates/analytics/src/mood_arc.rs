@@ -39,6 +39,21 @@ pub const READING_EDGES: [f64; 10] = [-0.6, -0.45, -0.3, -0.15, -0.05, 0.05, 0.2
 /// Reading bins: exactly 0 (no sentiment found), then the ranges between [`READING_EDGES`].
 pub const READINGS: usize = READING_EDGES.len() + 2;
 
+/// Where a turn is in the call: the customer's first turn, a middle one, their last. Openings
+/// (stating the problem) and closings (a farewell) are worded differently from the rest.
+pub const PLACES: usize = 3;
+
+/// The [`PLACES`] index of the customer's `k`-th of `n` turns.
+pub fn place(k: usize, n: usize) -> usize {
+    if k + 1 == n {
+        2
+    } else if k == 0 {
+        0
+    } else {
+        1
+    }
+}
+
 /// The spread of a turn's mood around the arc.
 pub const TURN_NOISE: f64 = 0.07;
 
@@ -68,7 +83,7 @@ pub fn tone_band(mood: f64) -> usize {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
     /// `P(reading bin | tone band)`, one row per band.
-    pub reading_given_band: [[f64; READINGS]; BANDS],
+    pub reading_given_band: [[[f64; READINGS]; BANDS]; PLACES],
     /// `ln P(opening, closing | resolution)` on the grid ([`opening_at`], [`closing_at`]), per
     /// resolution in [`resolution_index`] order. A histogram, not a formula: how a call ends
     /// mixes several endings (a fix, a refusal, a transfer, a hang-up), each with its own mood.
@@ -157,7 +172,8 @@ fn normal_cdf(z: f64) -> f64 {
 #[derive(Debug, Clone)]
 pub struct Decoder {
     /// `[bin][mood step]`.
-    log_reading: Vec<[f64; MOOD_STEPS]>,
+    /// `[place][bin][mood step]`.
+    log_reading: Vec<Vec<[f64; MOOD_STEPS]>>,
     /// Per resolution: the grid points worth evaluating, as (opening, closing, ln prior).
     points: [Vec<(f64, f64, f64)>; 4],
 }
@@ -167,13 +183,18 @@ impl Decoder {
     pub fn new(calibration: &Calibration) -> Decoder {
         let bands: Vec<[f64; BANDS]> =
             (0..MOOD_STEPS).map(|i| band_given_mood(-1.0 + i as f64 / MOOD_STEPS_PER_UNIT)).collect();
-        let log_reading = (0..READINGS)
-            .map(|bin| {
-                std::array::from_fn(|i| {
-                    let p: f64 =
-                        (0..BANDS).map(|band| bands[i][band] * calibration.reading_given_band[band][bin]).sum();
-                    p.max(1e-300).ln()
-                })
+        let log_reading = calibration
+            .reading_given_band
+            .iter()
+            .map(|given_band| {
+                (0..READINGS)
+                    .map(|bin| {
+                        std::array::from_fn(|i| {
+                            let p: f64 = (0..BANDS).map(|band| bands[i][band] * given_band[band][bin]).sum();
+                            p.max(1e-300).ln()
+                        })
+                    })
+                    .collect()
             })
             .collect();
         let points = calibration.log_prior.map(|grid| {
@@ -213,7 +234,7 @@ impl Decoder {
             .map(|(k, t)| {
                 let x = if n > 1 { k as f64 / (n - 1) as f64 } else { 1.0 };
                 let x = x * x.sqrt();
-                (x, (!t.escalates).then(|| &self.log_reading[reading_bin(t.mood)]))
+                (x, (!t.escalates).then(|| &self.log_reading[place(k, n)][reading_bin(t.mood)]))
             })
             .collect();
         // (log weight, mean mood) per grid point.
@@ -298,7 +319,7 @@ mod tests {
 
     #[test]
     fn shipped_calibration_is_a_distribution_per_band() {
-        for row in CALIBRATION.reading_given_band {
+        for row in CALIBRATION.reading_given_band.iter().flatten() {
             assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-6);
             assert!(row.iter().all(|&p| p > 0.0), "smoothed: no reading is impossible");
         }
@@ -365,8 +386,10 @@ mod tests {
     fn a_decoder_follows_its_calibration() {
         // A calibration in which a zero reading can only come from an angry customer.
         let mut angry_zero = CALIBRATION.clone();
-        for (band, row) in angry_zero.reading_given_band.iter_mut().enumerate() {
-            row[0] = if band == 0 { 0.9 } else { 1e-9 };
+        for given_band in &mut angry_zero.reading_given_band {
+            for (band, row) in given_band.iter_mut().enumerate() {
+                row[0] = if band == 0 { 0.9 } else { 1e-9 };
+            }
         }
         let moods = [Reading { mood: 0.0, escalates: false }; 4];
         let d = Decoder::new(&angry_zero).decode(&moods, Resolution::Unknown);
