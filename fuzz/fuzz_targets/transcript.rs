@@ -17,6 +17,8 @@ fuzz_target!(|data: &[u8]| {
             assert!((-1.0..=1.0).contains(&m));
         }
     }
+    // The label holds at least a third of the posterior mass: it is the largest of three.
+    assert!((1.0 / 3.0 - 1e-3..=1.0).contains(&a.sentiment_probability), "{}", a.sentiment_probability);
     assert!(a.origin_scores.churn_risk <= 100 && a.scores.satisfaction_score <= 100);
     if let Some(e) = &a.escalation {
         assert!(e.turn < turns.len());

@@ -384,6 +384,20 @@ mod tests {
         assert_ne!(sour, escalating);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_readings_decode_to_a_probable_label(
+            turns in proptest::collection::vec((-1.0f64..=1.0, proptest::bool::weighted(0.1)), 0..60),
+            resolution in 0usize..4,
+        ) {
+            let readings: Vec<Reading> = turns.iter().map(|&(mood, escalates)| Reading { mood, escalates }).collect();
+            let resolution = [Resolution::Resolved, Resolution::PartiallyResolved, Resolution::Unresolved, Resolution::Unknown][resolution];
+            let d = Decoder::shipped().decode(&readings, resolution);
+            // The winner of three holds at least a third of the mass.
+            proptest::prop_assert!((1.0 / 3.0 - 1e-12..=1.0 + 1e-12).contains(&d.probability), "{d:?}");
+        }
+    }
+
     #[test]
     fn a_decoder_follows_its_calibration() {
         // A calibration in which a zero reading can only come from an angry customer.
