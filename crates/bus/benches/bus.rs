@@ -17,6 +17,11 @@ use bus::{
 };
 use rusqlite::Connection;
 
+/// The allocator `callsynth` ships with (crates/cli/src/main.rs), so the figures are the
+/// binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BUS: &str = "twilio-call-events";
 
 struct Options {

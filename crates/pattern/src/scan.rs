@@ -74,6 +74,11 @@ impl PathTrie {
         self.paths.len()
     }
 
+    /// How many distinct top-level keys the paths start with.
+    pub(crate) fn top_level_keys(&self) -> usize {
+        self.nodes[0].children.len()
+    }
+
     #[inline]
     fn child(&self, node: u32, segment: &[u8]) -> Option<u32> {
         let node = &self.nodes[node as usize];
@@ -195,12 +200,26 @@ impl Scan {
 ///
 /// Malformed JSON (the same documents [`crate::json::parse`] rejects), or a non-object.
 pub(crate) fn scan(paths: &PathTrie, event: &[u8], out: &mut Scan) -> Result<(), EventError> {
+    scan_until(paths, event, out, usize::MAX)
+}
+
+/// [`scan`] of an event known to be valid JSON whose top-level keys are unique and free of
+/// dots: it stops once every top-level key the paths start with has been read, leaving the
+/// rest unread (and unchecked).
+pub(crate) fn scan_trusted(paths: &PathTrie, event: &[u8], out: &mut Scan) -> Result<(), EventError> {
+    scan_until(paths, event, out, paths.top_level_keys())
+}
+
+fn scan_until(paths: &PathTrie, event: &[u8], out: &mut Scan, stop_after: usize) -> Result<(), EventError> {
     out.leaves.clear();
     out.trails.clear();
     out.decoded.clear();
     out.stack.clear();
     out.next_array = 0;
-    let mut r = Reader { bytes: event, pos: 0, paths, out, failure: std::cell::Cell::new((0, "")) };
+    if stop_after == 0 && event.first() == Some(&b'{') {
+        return Ok(());
+    }
+    let mut r = Reader { bytes: event, pos: 0, paths, out, failure: std::cell::Cell::new((0, "")), stop_after };
     r.ws();
     if r.peek() != Some(b'{') {
         // Distinguish "not JSON" from "JSON but not an object", as the tree reader does.
@@ -213,6 +232,9 @@ pub(crate) fn scan(paths: &PathTrie, event: &[u8], out: &mut Scan) -> Result<(),
         return Err(EventError::NotObject);
     }
     r.value(Some(0), 0).map_err(|_| r.failed())?;
+    if r.stop_after == 0 {
+        return Ok(());
+    }
     r.ws();
     if r.pos != event.len() {
         let _ = r.err("trailing characters after the JSON value");
@@ -233,6 +255,9 @@ struct Reader<'p, 'e, 'o> {
     paths: &'p PathTrie,
     out: &'o mut Scan,
     failure: std::cell::Cell<(usize, &'static str)>,
+    /// Top-level keys of the paths still to read before stopping ([`scan_trusted`]);
+    /// `usize::MAX` reads everything.
+    stop_after: usize,
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -569,6 +594,12 @@ impl Reader<'_, '_, '_> {
                 Some(_) => {
                     self.pos = i;
                     self.value(child, depth + 1)?;
+                    if node == 0 && self.stop_after != usize::MAX {
+                        self.stop_after -= 1;
+                        if self.stop_after == 0 {
+                            return Ok(());
+                        }
+                    }
                     self.pos
                 }
             };
