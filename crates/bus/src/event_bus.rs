@@ -122,6 +122,8 @@ pub struct EventBus {
     targets: HashMap<String, LoadedTarget>,
     scratch: Scratch,
     http: crate::http::HttpClient,
+    /// Copies the WAL back into the file in the background (file stores only).
+    _checkpointer: Option<store::Checkpointer>,
 }
 
 /// Seconds since the epoch, as a double (the store's time unit).
@@ -145,6 +147,7 @@ impl EventBus {
     /// The store cannot be opened, or holds a pattern that no longer parses.
     pub fn open(path: &Path, location: Location, limits: Limits) -> Result<EventBus, BusError> {
         let conn = store::open(path)?;
+        let checkpointer = if path == Path::new(":memory:") { None } else { Some(store::Checkpointer::start(path)?) };
         let mut bus = EventBus {
             conn,
             location,
@@ -153,6 +156,7 @@ impl EventBus {
             targets: HashMap::new(),
             scratch: Scratch::new(),
             http: crate::http::HttpClient::default(),
+            _checkpointer: checkpointer,
         };
         bus.reload()?;
         Ok(bus)

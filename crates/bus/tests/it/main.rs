@@ -638,3 +638,32 @@ fn handlers_see_their_share_of_a_batch_before_any_delivery() {
         bus.connection().query_row("SELECT body FROM queue_messages WHERE queue = 'shaped'", [], |r| r.get(0)).unwrap();
     assert_eq!(shaped_body, r#"{"n":1}"#, "the InputPath applied");
 }
+
+/// The WAL is copied back into the store file while the bus is open, by the checkpoint thread
+/// rather than the writer: a few megabytes of events are far below the writer's own
+/// auto-checkpoint size, yet they reach the file — and they read back the same.
+#[test]
+fn committed_events_are_checkpointed_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let mut bus = guide_bus(&path);
+    let size = || std::fs::metadata(&path).unwrap().len();
+    let before = size();
+    let text = "word ".repeat(200);
+    let detail = format!(r#"{{"transcription_text": "{text}"}}"#);
+    let requests: Vec<Vec<PutEventsEntry>> =
+        (0..400).map(|_| (0..10).map(|_| entry("transcription.completed", &detail)).collect()).collect();
+    for batch in requests.chunks(40) {
+        bus.put_event_batches(batch, None).unwrap();
+    }
+    // 4,000 events of about 1.2 KB: the file grows once the checkpointer has run.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size() < before + 4_000_000 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(size() >= before + 4_000_000, "store file {} bytes, {before} before", size());
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM events"), 4_000);
+    drop(bus);
+    let reopened = guide_bus(&path);
+    assert_eq!(count(&reopened, "SELECT COUNT(*) FROM deliveries"), 4_000);
+}
