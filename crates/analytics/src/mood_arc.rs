@@ -159,6 +159,26 @@ fn mood_step(mood: f64) -> usize {
     (((mood + 1.0) * MOOD_STEPS_PER_UNIT + 0.5) as usize).min(MOOD_STEPS - 1)
 }
 
+/// Posterior weights below the best point's by more than this factor's logarithm are dropped.
+const NEGLIGIBLE: f64 = 30.0;
+
+/// Φ tabulated every 1/[`CDF_STEPS_PER_UNIT`] over [−[`CDF_REACH`], [`CDF_REACH`]] and read by
+/// linear interpolation (error below 1e-5): decoding reads it twice per grid point.
+const CDF_STEPS_PER_UNIT: f64 = 100.0;
+const CDF_REACH: f64 = 8.0;
+
+fn standard_normal_cdf(z: f64) -> f64 {
+    static TABLE: LazyLock<Vec<f64>> = LazyLock::new(|| {
+        let steps = (2.0 * CDF_REACH * CDF_STEPS_PER_UNIT) as usize;
+        (0..=steps).map(|i| normal_cdf(-CDF_REACH + i as f64 / CDF_STEPS_PER_UNIT)).collect()
+    });
+    let table = &*TABLE;
+    let at = (z.clamp(-CDF_REACH, CDF_REACH) + CDF_REACH) * CDF_STEPS_PER_UNIT;
+    let i = (at as usize).min(table.len() - 2);
+    let frac = at - i as f64;
+    table[i] + (table[i + 1] - table[i]) * frac
+}
+
 /// The standard normal CDF (Abramowitz and Stegun 7.1.26: absolute error below 1.5e-7).
 fn normal_cdf(z: f64) -> f64 {
     let x = z.abs() / std::f64::consts::SQRT_2;
@@ -230,30 +250,33 @@ impl Decoder {
         // Each turn's position on the arc and its reading's row; an escalating turn is said in
         // displeasure whatever the arc, so it tells nothing of the arc and counts at most
         // ESCALATION_MOOD in the mean.
-        let positions: Vec<(f64, Option<&[f64; MOOD_STEPS]>)> = turns
+        let drift = |k: usize| {
+            let x = if n > 1 { k as f64 / (n - 1) as f64 } else { 1.0 };
+            x * x.sqrt()
+        };
+        let read: Vec<(f64, &[f64; MOOD_STEPS])> = turns
             .iter()
             .enumerate()
-            .map(|(k, t)| {
-                let x = if n > 1 { k as f64 / (n - 1) as f64 } else { 1.0 };
-                let x = x * x.sqrt();
-                (x, (!t.escalates).then(|| &self.log_reading[place(k, n)][reading_bin(t.mood)]))
-            })
+            .filter(|(_, t)| !t.escalates)
+            .map(|(k, t)| (drift(k), &self.log_reading[place(k, n)][reading_bin(t.mood)]))
             .collect();
-        // (log weight, mean mood) per grid point.
+        let escalating: Vec<f64> =
+            turns.iter().enumerate().filter(|(_, t)| t.escalates).map(|(k, _)| drift(k)).collect();
+        let read_drift: f64 = read.iter().map(|(x, _)| x).sum();
+        // (log weight, mean mood) per grid point. The arc's moods are convex combinations of
+        // `a` and `b`, both in [−1, 1], so they need no clamping, and the read turns' sum is
+        // `count · a + (b − a) · Σx`.
         let mut points = [(f64::NEG_INFINITY, 0.0f64); OPENINGS * CLOSINGS];
         let mut best = f64::NEG_INFINITY;
         for (&(a, b, log_prior), point) in self.points[resolution_index(resolution)].iter().zip(&mut points) {
+            let rise = b - a;
             let mut log_weight = log_prior;
-            let mut sum = 0.0;
-            for &(x, log_reading) in &positions {
-                let mood = (a + (b - a) * x).clamp(-1.0, 1.0);
-                match log_reading {
-                    Some(row) => {
-                        sum += mood;
-                        log_weight += row[mood_step(mood)];
-                    }
-                    None => sum += mood.min(ESCALATION_MOOD),
-                }
+            for &(x, row) in &read {
+                log_weight += row[mood_step(a + rise * x)];
+            }
+            let mut sum = read.len() as f64 * a + rise * read_drift;
+            for &x in &escalating {
+                sum += (a + rise * x).min(ESCALATION_MOOD);
             }
             *point = (log_weight, sum / n as f64);
             best = best.max(log_weight);
@@ -262,12 +285,13 @@ impl Decoder {
         let spread = TURN_NOISE / (n as f64).sqrt();
         let mut mass = [0.0f64; 3];
         for &(log_weight, mean) in &points {
-            if log_weight == f64::NEG_INFINITY {
+            // Points e^−NEGLIGIBLE below the best add nothing a label could turn on.
+            if log_weight < best - NEGLIGIBLE {
                 continue;
             }
             let w = (log_weight - best).exp();
-            let positive = 1.0 - normal_cdf((LABEL_BAND - mean) / spread);
-            let negative = normal_cdf((-LABEL_BAND - mean) / spread);
+            let positive = 1.0 - standard_normal_cdf((LABEL_BAND - mean) / spread);
+            let negative = standard_normal_cdf((-LABEL_BAND - mean) / spread);
             mass[0] += w * positive;
             mass[1] += w * (1.0 - positive - negative);
             mass[2] += w * negative;
@@ -304,7 +328,10 @@ mod tests {
     fn normal_cdf_matches_known_values() {
         for (z, p) in [(0.0, 0.5), (1.0, 0.841_344_746), (-1.96, 0.024_997_895), (2.5, 0.993_790_335)] {
             assert!((normal_cdf(z) - p).abs() < 2e-7, "Φ({z})");
+            assert!((standard_normal_cdf(z) - p).abs() < 1e-5, "tabulated Φ({z})");
         }
+        assert_eq!(standard_normal_cdf(-50.0), normal_cdf(-8.0));
+        assert_eq!(standard_normal_cdf(50.0), normal_cdf(8.0));
     }
 
     #[test]
