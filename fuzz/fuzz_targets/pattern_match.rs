@@ -1,5 +1,6 @@
 //! Events are arbitrary bytes: matching never panics; a non-object is an error, not a crash.
-//! The first byte picks a pattern so every operator sees hostile input.
+//! The first byte picks a pattern so every operator sees hostile input. On an object whose
+//! top-level keys are unique and dot-free, `matches_trusted_with` answers as `matches_with`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -19,6 +20,18 @@ fuzz_target!(|data: &[u8]| {
     let mut m = pattern::Matcher::new();
     m.add("p", text).expect("valid pattern");
     let result = m.matches(event);
+    if let Ok(pattern::json::Json::Obj(members)) = pattern::json::parse(event) {
+        let mut keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+        let count = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        if keys.len() == count && keys.iter().all(|k| !k.contains('.')) {
+            let mut scratch = pattern::Scratch::new();
+            let full = m.matches_with(event, &mut scratch).expect("a valid object").to_vec();
+            let trusted = m.matches_trusted_with(event, &mut scratch).expect("a valid object").to_vec();
+            assert_eq!(full, trusted);
+        }
+    }
     let parsed = pattern::Pattern::parse(text).expect("valid");
     let why = pattern::explain(&parsed, event);
     assert_eq!(result.is_ok(), why.is_ok());
