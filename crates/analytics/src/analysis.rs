@@ -626,9 +626,14 @@ fn customer_reply(clauses: &[Clause]) -> Option<Reply> {
 
 fn hung_up(turns: &[Turn], parsed: &[Vec<Clause>]) -> bool {
     let Some(last) = turns.iter().rposition(|t| t.speaker == Speaker::Customer) else { return false };
-    static GIVING_UP: LazyLock<Phrases> =
-        LazyLock::new(|| Phrases::new(&["hanging up", "forget it", "goodbye", "bye", "i'm done", "pointless"]));
+    static GIVING_UP: LazyLock<Phrases> = LazyLock::new(|| {
+        Phrases::new(&["hanging up", "forget it", "i'm done", "pointless", "don't have time for this"])
+    });
+    // A farewell is giving up only when it is said in displeasure: "Got it. Bye." ends a call
+    // that went fine.
+    static FAREWELL: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(&["goodbye", "bye"]));
     parsed[last].iter().any(|c| c.mentions(&GIVING_UP))
+        || (parsed[last].iter().any(|c| c.mentions(&FAREWELL)) && crate::conversation::mood(&turns[last].text) < 0.0)
 }
 
 #[cfg(test)]
@@ -681,6 +686,13 @@ mod tests {
         assert_eq!(run("Customer: Hello?\nAgent: Hi.").resolution, Resolution::Unknown);
         let transferred = "Customer: Get me a manager.\nAgent: I'll transfer you to billing now.\nCustomer: Fine.";
         assert_eq!(run(transferred).resolution, Resolution::Unresolved);
+        // Leaving in displeasure is giving up; a plain farewell is not.
+        let gave_up = "Agent: Let me look into it.\nCustomer: I don't have time for this. Bye.";
+        assert_eq!(run(gave_up).resolution, Resolution::Unresolved);
+        let angry_farewell = "Agent: Let me look into it.\nCustomer: This is awful. Goodbye.";
+        assert_eq!(run(angry_farewell).resolution, Resolution::Unresolved);
+        let informed = "Customer: What's the tracking number?\nAgent: It's 1Z999.\nCustomer: Got it. Bye.";
+        assert_eq!(run(informed).resolution, Resolution::Unknown);
     }
 
     #[test]
