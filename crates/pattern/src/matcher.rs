@@ -124,7 +124,7 @@ struct Branch {
 /// Named patterns compiled into one matcher.
 ///
 /// Compilation interns every path into a trie the event reader walks, and files every condition
-/// in the [`ValueIndex`] of its path. Matching reads the event once, looks each used value up in
+/// in the `ValueIndex` of its path. Matching reads the event once, looks each used value up in
 /// its path's index, and counts satisfied slots per branch; only branches whose count completes
 /// are checked further (absent fields, array consistency). The work per event depends on the
 /// event's used values and the matches, not on how many patterns there are.
@@ -522,7 +522,7 @@ pub fn test(pattern_text: &str, event: &[u8]) -> Result<bool, TestError> {
     Ok(!m.matches(event)?.is_empty())
 }
 
-/// Either input of [`test`] was bad.
+/// Either input of [`test()`] was bad.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TestError {
     /// The pattern.
