@@ -20,7 +20,7 @@ use std::io::BufRead;
 use analytics::Resolution;
 use analytics::analysis::{CallContext, analyze};
 use analytics::mood_arc::{
-    BANDS, CLOSINGS, OPENINGS, PLACES, READINGS, closing_at, opening_at, place, reading_bin, resolution_index,
+    BANDS, CLOSINGS, OPENINGS, PLACES, READINGS, closing_at, drift, opening_at, place, reading_bin, resolution_index,
     tone_band,
 };
 use analytics::transcript::parse_labelled;
@@ -60,12 +60,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut arcs = [[[PRIOR_PSEUDO_COUNT; CLOSINGS]; OPENINGS]; 4];
     let (mut calls, mut paired) = (0u64, 0u64);
     for file in &files {
-        for line in std::io::BufReader::new(std::fs::File::open(file)?).lines() {
-            let line = line?;
+        let opened = std::fs::File::open(file).map_err(|e| format!("{file}: {e}"))?;
+        for (n, line) in std::io::BufReader::new(opened).lines().enumerate() {
+            let line = line.map_err(|e| format!("{file}:{}: {e}", n + 1))?;
             if line.trim().is_empty() {
                 continue;
             }
-            let record: Record = serde_json::from_str(&line)?;
+            let record: Record = serde_json::from_str(&line)
+                .map_err(|e| format!("{file}:{}: not a `generate --calls-out` record: {e}", n + 1))?;
             let Some(text) = record.transcription else { continue };
             calls += 1;
             let truth: Vec<f64> =
@@ -109,11 +111,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // mostly means a call that asked for information. It gets the prior of all calls.
     let unknown = resolution_index(Resolution::Unknown);
     arcs[unknown] = std::array::from_fn(|i| std::array::from_fn(|j| arcs.iter().map(|grid| grid[i][j]).sum()));
-    // An unknown resolution on a generated call is a rare oddity (a call that ends without a
-    // commitment or a reply) whose moods say little about transcripts at large, where unknown
-    // mostly means a call that asked for information. It gets the prior of all calls.
-    let unknown = resolution_index(Resolution::Unknown);
-    arcs[unknown] = std::array::from_fn(|i| std::array::from_fn(|j| arcs.iter().map(|grid| grid[i][j]).sum()));
     println!("    log_prior: [");
     for counts in arcs {
         let smoothed = smooth(&counts);
@@ -136,7 +133,7 @@ fn fit_arc(moods: &[f64]) -> (f64, f64) {
     // Columns (1 − x) and x: normal equations of a 2×2 system.
     let (mut s11, mut s12, mut s22, mut t1, mut t2) = (0.0, 0.0, 0.0, 0.0, 0.0);
     for (k, &y) in moods.iter().enumerate() {
-        let x = (k as f64 / (n - 1) as f64).powf(1.5);
+        let x = drift(k, n);
         let (u, v) = (1.0 - x, x);
         s11 += u * u;
         s12 += u * v;

@@ -65,24 +65,36 @@ pub fn reading_bin(mood: f64) -> usize {
     if mood == 0.0 { 0 } else { 1 + READING_EDGES.partition_point(|&edge| edge < mood) }
 }
 
-/// The tone band a mood is spoken in: 0 angry (below −0.5), 1 negative (below −0.15),
-/// 2 neutral (up to 0.15), 3 positive.
+/// Where one tone band ends and the next begins: angry below −0.5, negative below −0.15,
+/// neutral up to 0.15, positive above (the generator's bands for a customer's wording).
+pub const TONE_EDGES: [f64; 3] = [-0.5, -0.15, 0.15];
+
+/// The tone band a mood is spoken in: 0 angry, 1 negative, 2 neutral, 3 positive
+/// ([`TONE_EDGES`]).
 pub fn tone_band(mood: f64) -> usize {
-    if mood < -0.5 {
+    let [angry, negative, neutral] = TONE_EDGES;
+    if mood < angry {
         0
-    } else if mood < -0.15 {
+    } else if mood < negative {
         1
-    } else if mood <= 0.15 {
+    } else if mood <= neutral {
         2
     } else {
         3
     }
 }
 
+/// How far along the arc the customer's `k`-th of `n` turns is: `(k/(n−1))^1.5`, 1 for a lone
+/// turn.
+pub fn drift(k: usize, n: usize) -> f64 {
+    let x = if n > 1 { k as f64 / (n - 1) as f64 } else { 1.0 };
+    x * x.sqrt()
+}
+
 /// The model's fitted parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Calibration {
-    /// `P(reading bin | tone band)`, one row per band.
+    /// `P(reading bin | tone band)` per place in the call ([`place`]), one row per band.
     pub reading_given_band: [[[f64; READINGS]; BANDS]; PLACES],
     /// `ln P(opening, closing | resolution)` on the grid ([`opening_at`], [`closing_at`]), per
     /// resolution in [`resolution_index`] order. A histogram, not a formula: how a call ends
@@ -146,14 +158,14 @@ pub fn opening_at(i: usize) -> f64 {
 pub fn closing_at(j: usize) -> f64 {
     -1.0 + 2.0 * j as f64 / (CLOSINGS - 1) as f64
 }
+
 /// Arc moods in [−1, 1] are looked up every `1 / MOOD_STEPS_PER_UNIT`.
 const MOOD_STEPS_PER_UNIT: f64 = 200.0;
 const MOOD_STEPS: usize = 2 * MOOD_STEPS_PER_UNIT as usize + 1;
 
 /// `P(band | arc mood)`: the turn's mood is the arc's plus normal noise of sd [`TURN_NOISE`].
 fn band_given_mood(mood: f64) -> [f64; BANDS] {
-    let below = |edge: f64| normal_cdf((edge - mood) / TURN_NOISE);
-    let (angry, negative, neutral) = (below(-0.5), below(-0.15), below(0.15));
+    let [angry, negative, neutral] = TONE_EDGES.map(|edge| normal_cdf((edge - mood) / TURN_NOISE));
     [angry, negative - angry, neutral - negative, 1.0 - neutral]
 }
 
@@ -197,7 +209,6 @@ fn normal_cdf(z: f64) -> f64 {
 /// moods, so decoding a call is additions and look-ups (a few microseconds).
 #[derive(Debug, Clone)]
 pub struct Decoder {
-    /// `[bin][mood step]`.
     /// `[place][bin][mood step]`.
     log_reading: Vec<Vec<[f64; MOOD_STEPS]>>,
     /// Per resolution: the grid points worth evaluating, as (opening, closing, ln prior).
@@ -254,18 +265,14 @@ impl Decoder {
         // Each turn's position on the arc and its reading's row; an escalating turn is said in
         // displeasure whatever the arc, so it tells nothing of the arc and counts at most
         // ESCALATION_MOOD in the mean.
-        let drift = |k: usize| {
-            let x = if n > 1 { k as f64 / (n - 1) as f64 } else { 1.0 };
-            x * x.sqrt()
-        };
         let read: Vec<(f64, &[f64; MOOD_STEPS])> = turns
             .iter()
             .enumerate()
             .filter(|(_, t)| !t.escalates)
-            .map(|(k, t)| (drift(k), &self.log_reading[place(k, n)][reading_bin(t.mood)]))
+            .map(|(k, t)| (drift(k, n), &self.log_reading[place(k, n)][reading_bin(t.mood)]))
             .collect();
         let escalating: Vec<f64> =
-            turns.iter().enumerate().filter(|(_, t)| t.escalates).map(|(k, _)| drift(k)).collect();
+            turns.iter().enumerate().filter(|(_, t)| t.escalates).map(|(k, _)| drift(k, n)).collect();
         let read_drift: f64 = read.iter().map(|(x, _)| x).sum();
         // (log weight, mean mood) per grid point. The arc's moods are convex combinations of
         // `a` and `b`, both in [−1, 1], so they need no clamping, and the read turns' sum is
