@@ -41,10 +41,10 @@ pub struct DeliveryError {
     pub retryable: bool,
 }
 
-/// Carries out deliveries. Built-in processors write through `store`, a savepoint inside the
-/// delivery batch's transaction: their writes are kept only if they succeed, and commit together
-/// with the delivery's acknowledgement — a delivery takes effect exactly once, even across
-/// crashes.
+/// Carries out deliveries. Built-in processors write through `store`, inside the delivery
+/// batch's transaction: their writes are kept only if they succeed (a savepoint per delivery,
+/// or the whole batch made again when one fails), and commit together with the delivery's
+/// acknowledgement — a delivery takes effect exactly once, even across crashes.
 pub trait Handler {
     /// Delivers one event.
     ///
@@ -57,6 +57,14 @@ pub trait Handler {
     /// order, before any is made: a handler may do pure work for them ahead, in parallel,
     /// outside the store's transaction. The default does nothing.
     fn prepare(&mut self, _batch: &[(&str, &str)]) {}
+
+    /// Whether [`Handler::deliver`] has no effect outside `store` (it calls no service, writes
+    /// no file). Such deliveries can share one transaction without a savepoint each: if one
+    /// fails, the bus rolls the whole batch back and makes it again, a savepoint per delivery.
+    /// The default, `false`, keeps a savepoint per delivery always.
+    fn writes_only_to_store(&self) -> bool {
+        false
+    }
 }
 
 /// What one call to [`EventBus::deliver_due`] did.
@@ -124,6 +132,19 @@ pub struct EventBus {
     http: crate::http::HttpClient,
     /// Copies the WAL back into the file in the background (file stores only).
     _checkpointer: Option<store::Checkpointer>,
+    /// Whether the next delivery batch is tried whole, without a savepoint per delivery (see
+    /// [`Handler::writes_only_to_store`]); off after a batch with a failure.
+    optimistic: bool,
+}
+
+/// How a delivery batch keeps one delivery's failure from undoing the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// A savepoint per delivery: a failed delivery's writes are rolled back alone.
+    PerDelivery,
+    /// None: the first failure rolls the whole batch back (the caller then makes it again,
+    /// [`Isolation::PerDelivery`]).
+    Batch,
 }
 
 /// Seconds since the epoch, as a double (the store's time unit).
@@ -157,6 +178,7 @@ impl EventBus {
             scratch: Scratch::new(),
             http: crate::http::HttpClient::default(),
             _checkpointer: checkpointer,
+            optimistic: true,
         };
         bus.reload()?;
         Ok(bus)
@@ -602,6 +624,29 @@ impl EventBus {
         now: f64,
         limit: usize,
     ) -> Result<DeliveryReport, BusError> {
+        if self.optimistic && handler.writes_only_to_store() {
+            match self.deliver_batch(handler, now, limit, Isolation::Batch)? {
+                Some(report) => return Ok(report),
+                // A delivery failed and the batch was rolled back; until a batch succeeds
+                // whole again, batches are made a savepoint per delivery.
+                None => self.optimistic = false,
+            }
+        }
+        let report = self.deliver_batch(handler, now, limit, Isolation::PerDelivery)?.expect("never rolled back");
+        self.optimistic = report.retried == 0 && report.dead_lettered == 0;
+        Ok(report)
+    }
+
+    /// One batch of [`EventBus::deliver_due`]. With [`Isolation::Batch`], returns `None`
+    /// (after rolling everything back) as soon as a delivery fails, or if the batch has a
+    /// target with effects outside the store.
+    fn deliver_batch(
+        &mut self,
+        handler: &mut dyn Handler,
+        now: f64,
+        limit: usize,
+        isolation: Isolation,
+    ) -> Result<Option<DeliveryReport>, BusError> {
         let mut report = DeliveryReport::default();
         let tx = self.conn.transaction()?;
         let due: Vec<DueDelivery> = {
@@ -625,6 +670,18 @@ impl EventBus {
             })?
             .collect::<Result<_, _>>()?
         };
+        let external = |d: &DueDelivery| {
+            self.targets.get(&format!("{}/{}/{}", d.bus, d.rule, d.target_id)).is_some_and(|loaded| {
+                matches!(
+                    LocalTarget::of(&loaded.target.arn, &self.location),
+                    Some(LocalTarget::File(_) | LocalTarget::Http(_))
+                )
+            })
+        };
+        if isolation == Isolation::Batch && due.iter().any(external) {
+            return Ok(None);
+        }
+        let isolate = isolation == Isolation::PerDelivery;
         // Let the handler look at its whole share of the batch first (see `Handler::prepare`).
         let ahead: Vec<(&str, &str)> = due
             .iter()
@@ -665,7 +722,10 @@ impl EventBus {
             let delivery = Delivery { input, event_id, rule_arn: &rule_arn, target, attempt: attempts };
             // A savepoint is a nested transaction: the handler's writes are kept only on success.
             // Its statements are cached (rusqlite's `Savepoint` would parse them every time).
-            tx.prepare_cached("SAVEPOINT delivery")?.execute([])?;
+            // A batch made whole needs none: a failure there undoes the whole batch.
+            if isolate {
+                tx.prepare_cached("SAVEPOINT delivery")?.execute([])?;
+            }
             let started = std::time::Instant::now();
             let outcome = match LocalTarget::of(&target.arn, &self.location) {
                 Some(LocalTarget::Queue(queue)) => enqueue(&tx, queue, event_id, input, now),
@@ -714,11 +774,18 @@ impl EventBus {
                 None => handler.deliver(&delivery, &tx),
             };
             counters.add_duration(&scope, started.elapsed());
-            if outcome.is_err() {
-                tx.prepare_cached("ROLLBACK TO delivery")?.execute([])?;
-                counters.add(&scope, "Errors", 1);
+            if !isolate {
+                if outcome.is_err() {
+                    // Dropping the transaction rolls it back.
+                    return Ok(None);
+                }
+            } else {
+                if outcome.is_err() {
+                    tx.prepare_cached("ROLLBACK TO delivery")?.execute([])?;
+                    counters.add(&scope, "Errors", 1);
+                }
+                tx.prepare_cached("RELEASE delivery")?.execute([])?;
             }
-            tx.prepare_cached("RELEASE delivery")?.execute([])?;
             match outcome {
                 Ok(()) => {
                     tx.prepare_cached("DELETE FROM deliveries WHERE id = ?1")?.execute([id])?;
@@ -760,7 +827,7 @@ impl EventBus {
         }
         counters.flush(&tx)?;
         tx.commit()?;
-        Ok(report)
+        Ok(Some(report))
     }
 
     /// Creates an archive of a bus (CreateArchive): from now on, events put on the bus that

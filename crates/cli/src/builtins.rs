@@ -96,6 +96,11 @@ impl Handler for Builtins {
         });
     }
 
+    /// The processors write their tables and the outbox; the outbox is sent afterwards.
+    fn writes_only_to_store(&self) -> bool {
+        true
+    }
+
     fn deliver(&mut self, d: &Delivery<'_>, store: &Connection) -> Result<(), DeliveryError> {
         match builtin_name(&d.target.arn) {
             Some(PROCESS_CALL_COMPLETED) => {

@@ -232,6 +232,63 @@ fn delivered_effects_commit_with_the_acknowledgement() {
     assert!(*p50 >= 2 && p50 <= p99 && p50.is_power_of_two(), "{durations:?}");
 }
 
+/// Writes only to the store, so the bus makes its batches whole; fails the events whose detail
+/// names `fail`.
+struct StoreOnly {
+    calls: usize,
+}
+
+impl bus::Handler for StoreOnly {
+    fn writes_only_to_store(&self) -> bool {
+        true
+    }
+
+    fn deliver(&mut self, d: &Delivery<'_>, store: &Connection) -> Result<(), DeliveryError> {
+        self.calls += 1;
+        store.execute("CREATE TABLE IF NOT EXISTS seen (event_id TEXT, target TEXT, input TEXT)", []).unwrap();
+        store.execute("INSERT INTO seen VALUES (?1, ?2, ?3)", [d.event_id, &d.target.id, d.input]).unwrap();
+        if d.input.contains("fail") {
+            return Err(DeliveryError { code: "Boom".into(), message: "fails".into(), retryable: true });
+        }
+        Ok(())
+    }
+}
+
+/// A batch delivered without a savepoint per delivery is undone whole when one delivery fails
+/// and made again with them: the others take effect once, the failed one not at all, and the
+/// counters count each delivery once.
+#[test]
+fn a_failure_in_a_batch_made_whole_undoes_only_that_delivery() {
+    let mut bus = guide_bus(":memory:".as_ref());
+    let entries: Vec<PutEventsEntry> = (0..8)
+        .map(|i| entry("call.completed", &format!(r#"{{"call_sid": "{}"}}"#, if i == 5 { "fail" } else { "ok" })))
+        .collect();
+    bus.put_events(&entries).unwrap();
+    let mut handler = StoreOnly { calls: 0 };
+    let report = bus.deliver_due(&mut handler, bus::now(), 100).unwrap();
+    assert_eq!((report.delivered, report.retried, report.dead_lettered), (7, 1, 0));
+    assert!(handler.calls > 8, "the failed batch was made again ({} calls)", handler.calls);
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM seen"), 7, "only the successes' writes are kept, once each");
+    assert_eq!(count(&bus, "SELECT COUNT(DISTINCT event_id) FROM seen"), 7);
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM seen WHERE input LIKE '%fail%'"), 0);
+    assert_eq!(bus.pending().unwrap(), 1);
+    let metrics = bus.metrics().unwrap();
+    let scope = format!("{BUS}/twilio-call-completed/process-call-completed");
+    assert!(metrics.contains(&(scope.clone(), "Invocations".into(), 7)), "{metrics:?}");
+    assert!(metrics.contains(&(scope.clone(), "Errors".into(), 1)), "{metrics:?}");
+    assert!(metrics.contains(&(scope, "RetryInvocationAttempts".into(), 1)), "{metrics:?}");
+
+    // Later batches go on delivering correctly, whole again once one has no failure.
+    bus.put_events(&[entry("call.completed", r#"{"call_sid": "ok"}"#)]).unwrap();
+    let report = bus.deliver_due(&mut handler, bus::now(), 100).unwrap();
+    assert_eq!(report.delivered, 1);
+    bus.put_events(&[entry("call.completed", r#"{"call_sid": "ok"}"#)]).unwrap();
+    let before = handler.calls;
+    let report = bus.deliver_due(&mut handler, bus::now(), 100).unwrap();
+    assert_eq!((report.delivered, handler.calls - before), (1, 1));
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM seen"), 9);
+}
+
 #[test]
 fn failures_retry_with_backoff_then_go_to_the_dead_letter_queue() {
     let mut bus = guide_bus(":memory:".as_ref());
