@@ -6,10 +6,11 @@ use serde::Serialize;
 use std::sync::LazyLock;
 
 use crate::cues::{Clause, Phrases, clauses};
-use crate::mood_arc::{Decoder, Reading};
+use crate::mood_arc::{Decoded, Decoder, Evidence, Reading};
 use crate::scores::{ImprovedScores, Scores, Signals, improved_scores, origin_scores};
 use crate::transcript::{Speaker, TalkMetrics, Turn, talk_metrics};
 use crate::vader::{Polarity, Vader};
+use rustc_hash::FxHashMap;
 use crate::{Resolution, Sentiment};
 
 /// What kind of escalation a turn is.
@@ -122,41 +123,45 @@ pub struct CallContext {
 
 /// Analyses one call's turns.
 pub fn analyze(turns: &[Turn], context: CallContext) -> Analysis {
-    let vader = Vader::get();
-    let parsed: Vec<Vec<Clause>> = turns.iter().map(|t| clauses(&t.text)).collect();
-    let mut turn_sentiments: Vec<TurnSentiment> = turns
-        .iter()
-        .map(|t| TurnSentiment {
-            speaker: t.speaker,
-            polarity: turn_polarity(vader, &t.text),
-            mood: None,
-            escalates: false,
-        })
-        .collect();
+    let readings: Vec<TurnReading> = TURN_READINGS.with_borrow_mut(|memo| turns.iter().map(|t| memo.read(t)).collect());
     // The customer's side is read as speech (crate::conversation); the agent's is plain VADER.
     // Escalating is an act of displeasure however politely it is worded ("I'd like to speak with
     // a supervisor, please" reads positive to VADER).
-    let mut readings: Vec<Reading> = Vec::new();
-    for ((t, clauses), ts) in turns.iter().zip(&parsed).zip(&mut turn_sentiments) {
-        if t.speaker == Speaker::Customer {
-            let escalates = clauses.iter().any(|c| customer_escalation(c).is_some());
-            let mood = crate::conversation::mood(&t.text);
-            let mood = if escalates { mood.min(ESCALATION_MOOD) } else { mood };
-            ts.mood = Some(mood);
-            ts.escalates = escalates;
-            readings.push(Reading { mood, escalates });
-        }
-    }
-    let customer_moods: Vec<f64> = readings.iter().map(|r| r.mood).collect();
+    let mut moods: Vec<Reading> = Vec::new();
+    let turn_sentiments: Vec<TurnSentiment> = turns
+        .iter()
+        .zip(&readings)
+        .map(|(t, r)| {
+            let customer = t.speaker == Speaker::Customer;
+            let escalates = customer && r.escalation.is_some();
+            let mood = customer.then(|| if escalates { r.mood.min(ESCALATION_MOOD) } else { r.mood });
+            if let Some(mood) = mood {
+                moods.push(Reading { mood, escalates });
+            }
+            TurnSentiment { speaker: t.speaker, polarity: r.polarity, mood, escalates }
+        })
+        .collect();
+    let customer_moods: Vec<f64> = moods.iter().map(|r| r.mood).collect();
     let customer = side_sentiment(&customer_moods);
     let agent_scores: Vec<f64> =
         turn_sentiments.iter().filter(|t| t.speaker.is_staff()).map(|t| t.polarity.compound).collect();
     let agent = side_sentiment(&agent_scores);
-    let escalation = find_escalation(turns, &parsed);
-    let (resolution, resolution_turn) = find_resolution(turns, &parsed);
-    let decoded = Decoder::shipped().decode(&readings, resolution);
+    let escalation = find_escalation(turns, &readings);
+    let (resolution, resolution_turn) = find_resolution(turns, &readings);
+    let decoded = DECODINGS.with_borrow_mut(|memo| {
+        let evidence = Evidence::of(&moods, resolution);
+        if let Some(decoded) = memo.get(&evidence) {
+            return *decoded;
+        }
+        let decoded = Decoder::shipped().decode_evidence(&evidence);
+        if memo.len() >= DECODING_MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(evidence, decoded);
+        decoded
+    });
     let sentiment = decoded.label;
-    let word_count = turns.iter().map(|t| t.text.split_whitespace().count() as u32).sum();
+    let word_count = readings.iter().map(|r| r.words).sum();
     let talk = talk_metrics(turns);
     let mut analysis = Analysis {
         sentiment,
@@ -174,6 +179,94 @@ pub fn analyze(turns: &[Turn], context: CallContext) -> Analysis {
     };
     analysis.rescore(context);
     analysis
+}
+
+/// Everything the analysis reads from one turn on its own: a pure function of the speaker and
+/// the words, so it is worked out once per distinct turn ([`TurnMemo`]).
+#[derive(Debug, Clone, Copy)]
+struct TurnReading {
+    /// VADER on the whole turn.
+    polarity: Polarity,
+    /// The mood read as speech ([`crate::conversation::mood`]); customer turns only, else 0.
+    mood: f64,
+    /// The escalation this turn makes, by its speaker's kind of escalating.
+    escalation: Option<EscalationKind>,
+    /// A staff turn that hands the call on.
+    hands_off: bool,
+    /// A staff turn's commitment.
+    offer: Option<Offer>,
+    /// A customer turn's reaction.
+    reply: Option<Reply>,
+    /// A customer turn that gives up ("forget it") …
+    gives_up: bool,
+    /// … or says goodbye.
+    farewell: bool,
+    /// Whitespace-separated words.
+    words: u32,
+}
+
+impl TurnReading {
+    fn of(speaker: Speaker, text: &str) -> TurnReading {
+        static GIVING_UP: LazyLock<Phrases> = LazyLock::new(|| {
+            Phrases::new(&["hanging up", "forget it", "i'm done", "pointless", "don't have time for this"])
+        });
+        static FAREWELL: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(&["goodbye", "bye"]));
+        let clauses = clauses(text);
+        let customer = speaker == Speaker::Customer;
+        let staff = speaker.is_staff();
+        let hands_off = speaker == Speaker::Agent && hands_off(&clauses);
+        TurnReading {
+            polarity: Vader::get().polarity_scores(text),
+            mood: if customer { crate::conversation::mood(text) } else { 0.0 },
+            escalation: match speaker {
+                Speaker::Customer | Speaker::Unknown => clauses.iter().find_map(customer_escalation),
+                Speaker::Agent => hands_off.then_some(EscalationKind::Transfer),
+                // A supervisor speaking means one was brought in.
+                Speaker::Supervisor => Some(EscalationKind::Transfer),
+            },
+            hands_off,
+            offer: if staff { staff_offer(&clauses) } else { None },
+            reply: if customer { customer_reply(&clauses) } else { None },
+            gives_up: customer && clauses.iter().any(|c| c.mentions(&GIVING_UP)),
+            farewell: customer && clauses.iter().any(|c| c.mentions(&FAREWELL)),
+            words: text.split_whitespace().count() as u32,
+        }
+    }
+}
+
+/// Turn readings already worked out on this thread, per speaker and text. Contact-centre calls
+/// repeat themselves — greetings, scripted offers, "Is there anything else?" — so most turns of
+/// a batch of calls have been read before. Bounded: a full map starts again empty.
+#[derive(Default)]
+struct TurnMemo {
+    by_speaker: [FxHashMap<Box<str>, TurnReading>; 4],
+}
+
+/// Distinct turns a [`TurnMemo`] keeps per speaker (a few megabytes).
+const TURN_MEMO_LIMIT: usize = 1 << 16;
+
+impl TurnMemo {
+    fn read(&mut self, turn: &Turn) -> TurnReading {
+        let memo = &mut self.by_speaker[turn.speaker as usize];
+        if let Some(reading) = memo.get(turn.text.as_str()) {
+            return *reading;
+        }
+        let reading = TurnReading::of(turn.speaker, &turn.text);
+        if memo.len() >= TURN_MEMO_LIMIT {
+            memo.clear();
+        }
+        memo.insert(turn.text.as_str().into(), reading);
+        reading
+    }
+}
+
+/// Decodings kept per thread by their evidence (a handful of bytes per call): calls that read
+/// alike turn by turn decode alike.
+const DECODING_MEMO_LIMIT: usize = 1 << 16;
+
+thread_local! {
+    static TURN_READINGS: std::cell::RefCell<TurnMemo> = std::cell::RefCell::new(TurnMemo::default());
+    static DECODINGS: std::cell::RefCell<FxHashMap<Evidence, Decoded>> = std::cell::RefCell::new(FxHashMap::default());
 }
 
 impl Analysis {
@@ -201,11 +294,6 @@ impl Analysis {
 
 /// The highest mood a customer turn that escalates can have.
 pub const ESCALATION_MOOD: f64 = -0.5;
-
-/// A turn's score: VADER on the whole turn, exactly as the reference package scores it.
-fn turn_polarity(vader: &Vader, text: &str) -> Polarity {
-    vader.polarity_scores(text)
-}
 
 fn side_sentiment(scores: &[f64]) -> Option<SideSentiment> {
     let (&start, &end) = (scores.first()?, scores.last()?);
@@ -307,19 +395,9 @@ const OFFERING: [&str; 9] = ["if", "could", "would", "can", "prefer", "want", "l
 /// Words anywhere in the turn that make a hand-off conditional ("… if you want a second opinion").
 const CONDITIONAL: [&str; 3] = ["if", "prefer", "whether"];
 
-fn find_escalation(turns: &[Turn], parsed: &[Vec<Clause>]) -> Option<Escalation> {
-    for (i, (turn, clauses)) in turns.iter().zip(parsed).enumerate() {
-        let kind = match turn.speaker {
-            Speaker::Customer | Speaker::Unknown => clauses.iter().find_map(customer_escalation),
-            Speaker::Agent => hands_off(clauses).then_some(EscalationKind::Transfer),
-            // A supervisor speaking means one was brought in.
-            Speaker::Supervisor => Some(EscalationKind::Transfer),
-        };
-        if let Some(kind) = kind {
-            return Some(Escalation { kind, turn: i, speaker: turn.speaker });
-        }
-    }
-    None
+fn find_escalation(turns: &[Turn], readings: &[TurnReading]) -> Option<Escalation> {
+    let (i, (turn, reading)) = turns.iter().zip(readings).enumerate().find(|(_, (_, r))| r.escalation.is_some())?;
+    Some(Escalation { kind: reading.escalation?, turn: i, speaker: turn.speaker })
 }
 
 fn customer_escalation(c: &Clause) -> Option<EscalationKind> {
@@ -532,18 +610,12 @@ static REFUSES: LazyLock<Phrases> = LazyLock::new(|| {
     ])
 });
 
-fn find_resolution(turns: &[Turn], parsed: &[Vec<Clause>]) -> (Resolution, Option<usize>) {
+fn find_resolution(turns: &[Turn], readings: &[TurnReading]) -> (Resolution, Option<usize>) {
     // The centre's last commitment, and what the customer said after it.
-    let offer = (0..turns.len()).rev().find_map(|i| {
-        if !turns[i].speaker.is_staff() {
-            return None;
-        }
-        staff_offer(&parsed[i]).map(|o| (i, o))
-    });
+    let offer = (0..turns.len()).rev().find_map(|i| readings[i].offer.map(|o| (i, o)));
     let after = offer.map_or(0, |(i, _)| i + 1);
     let reply = (after..turns.len())
-        .filter(|&i| turns[i].speaker == Speaker::Customer)
-        .filter_map(|i| customer_reply(&parsed[i]).map(|r| (i, r)))
+        .filter_map(|i| readings[i].reply.map(|r| (i, r)))
         .fold(None, |acc: Option<(usize, Reply)>, (i, r)| match acc {
             // A refusal or a partial answer outweighs a later courtesy ("thanks anyway").
             Some((_, Reply::Refuses | Reply::Partly)) if r == Reply::Accepts => acc,
@@ -552,7 +624,7 @@ fn find_resolution(turns: &[Turn], parsed: &[Vec<Clause>]) -> (Resolution, Optio
     // A transfer, or a supervisor taking over, leaves the problem open unless a fix follows.
     let handoff = (0..turns.len()).find(|&i| match turns[i].speaker {
         Speaker::Supervisor => true,
-        Speaker::Agent => hands_off(&parsed[i]),
+        Speaker::Agent => readings[i].hands_off,
         _ => false,
     });
     let handed_on = handoff.is_some_and(|h| offer.is_none_or(|(i, o)| o != Offer::Done || i < h));
@@ -572,7 +644,7 @@ fn find_resolution(turns: &[Turn], parsed: &[Vec<Clause>]) -> (Resolution, Optio
             },
             Some(j),
         ),
-        (None, None) if hung_up(turns, parsed) => (Resolution::Unresolved, Some(turns.len() - 1)),
+        (None, None) if hung_up(turns, readings) => (Resolution::Unresolved, Some(turns.len() - 1)),
         (None, None) => (Resolution::Unknown, None),
     }
 }
@@ -624,16 +696,12 @@ fn customer_reply(clauses: &[Clause]) -> Option<Reply> {
     }
 }
 
-fn hung_up(turns: &[Turn], parsed: &[Vec<Clause>]) -> bool {
+/// The customer's last turn gives up, or says goodbye in displeasure ("Got it. Bye." ends a
+/// call that went fine).
+fn hung_up(turns: &[Turn], readings: &[TurnReading]) -> bool {
     let Some(last) = turns.iter().rposition(|t| t.speaker == Speaker::Customer) else { return false };
-    static GIVING_UP: LazyLock<Phrases> = LazyLock::new(|| {
-        Phrases::new(&["hanging up", "forget it", "i'm done", "pointless", "don't have time for this"])
-    });
-    // A farewell is giving up only when it is said in displeasure: "Got it. Bye." ends a call
-    // that went fine.
-    static FAREWELL: LazyLock<Phrases> = LazyLock::new(|| Phrases::new(&["goodbye", "bye"]));
-    parsed[last].iter().any(|c| c.mentions(&GIVING_UP))
-        || (parsed[last].iter().any(|c| c.mentions(&FAREWELL)) && crate::conversation::mood(&turns[last].text) < 0.0)
+    let r = &readings[last];
+    r.gives_up || (r.farewell && r.mood < 0.0)
 }
 
 #[cfg(test)]

@@ -128,6 +128,31 @@ pub struct Reading {
     pub escalates: bool,
 }
 
+/// All that [`Decoder::decode`] reads of a call: the resolution and, per customer turn in
+/// order, its reading's bin or that it escalates. Calls with equal evidence decode alike, so a
+/// caller may keep decodings by their evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Evidence {
+    /// [`resolution_index`] of the call's resolution.
+    resolution: u8,
+    /// Per customer turn: its [`reading_bin`], or [`Evidence::ESCALATES`].
+    turns: Vec<u8>,
+}
+
+impl Evidence {
+    /// The mark of an escalating turn (no reading bin is this high).
+    const ESCALATES: u8 = u8::MAX;
+
+    /// The evidence of the customer's turns, in order, and the call's resolution.
+    pub fn of(turns: &[Reading], resolution: Resolution) -> Evidence {
+        const { assert!(READINGS < Evidence::ESCALATES as usize) };
+        Evidence {
+            resolution: resolution_index(resolution) as u8,
+            turns: turns.iter().map(|t| if t.escalates { Evidence::ESCALATES } else { reading_bin(t.mood) as u8 }).collect(),
+        }
+    }
+}
+
 /// A decoded label and the posterior probability the model gives it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Decoded {
@@ -258,28 +283,39 @@ impl Decoder {
     /// Decodes the call's label from the customer's turns, in order, and the resolution read
     /// from the call. No customer turns: neutral, with probability 1 — nothing was said.
     pub fn decode(&self, turns: &[Reading], resolution: Resolution) -> Decoded {
-        let n = turns.len();
+        self.decode_evidence(&Evidence::of(turns, resolution))
+    }
+
+    /// [`Decoder::decode`] from the evidence alone, which is all it depends on.
+    pub fn decode_evidence(&self, evidence: &Evidence) -> Decoded {
+        let n = evidence.turns.len();
         if n == 0 {
             return Decoded { label: Sentiment::Neutral, probability: 1.0 };
         }
         // Each turn's position on the arc and its reading's row; an escalating turn is said in
         // displeasure whatever the arc, so it tells nothing of the arc and counts at most
         // ESCALATION_MOOD in the mean.
-        let read: Vec<(f64, &[f64; MOOD_STEPS])> = turns
+        let read: Vec<(f64, &[f64; MOOD_STEPS])> = evidence
+            .turns
             .iter()
             .enumerate()
-            .filter(|(_, t)| !t.escalates)
-            .map(|(k, t)| (drift(k, n), &self.log_reading[place(k, n)][reading_bin(t.mood)]))
+            .filter(|&(_, &bin)| bin != Evidence::ESCALATES)
+            .map(|(k, &bin)| (drift(k, n), &self.log_reading[place(k, n)][usize::from(bin)]))
             .collect();
-        let escalating: Vec<f64> =
-            turns.iter().enumerate().filter(|(_, t)| t.escalates).map(|(k, _)| drift(k, n)).collect();
+        let escalating: Vec<f64> = evidence
+            .turns
+            .iter()
+            .enumerate()
+            .filter(|&(_, &bin)| bin == Evidence::ESCALATES)
+            .map(|(k, _)| drift(k, n))
+            .collect();
         let read_drift: f64 = read.iter().map(|(x, _)| x).sum();
         // (log weight, mean mood) per grid point. The arc's moods are convex combinations of
         // `a` and `b`, both in [−1, 1], so they need no clamping, and the read turns' sum is
         // `count · a + (b − a) · Σx`.
         let mut points = [(f64::NEG_INFINITY, 0.0f64); OPENINGS * CLOSINGS];
         let mut best = f64::NEG_INFINITY;
-        for (&(a, b, log_prior), point) in self.points[resolution_index(resolution)].iter().zip(&mut points) {
+        for (&(a, b, log_prior), point) in self.points[usize::from(evidence.resolution)].iter().zip(&mut points) {
             let rise = b - a;
             let mut log_weight = log_prior;
             for &(x, row) in &read {
