@@ -10,8 +10,8 @@ use crate::mood_arc::{Decoded, Decoder, Evidence, Reading};
 use crate::scores::{ImprovedScores, Scores, Signals, improved_scores, origin_scores};
 use crate::transcript::{Speaker, TalkMetrics, Turn, talk_metrics};
 use crate::vader::{Polarity, Vader};
-use rustc_hash::FxHashMap;
 use crate::{Resolution, Sentiment};
+use rustc_hash::FxHashMap;
 
 /// What kind of escalation a turn is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -614,13 +614,14 @@ fn find_resolution(turns: &[Turn], readings: &[TurnReading]) -> (Resolution, Opt
     // The centre's last commitment, and what the customer said after it.
     let offer = (0..turns.len()).rev().find_map(|i| readings[i].offer.map(|o| (i, o)));
     let after = offer.map_or(0, |(i, _)| i + 1);
-    let reply = (after..turns.len())
-        .filter_map(|i| readings[i].reply.map(|r| (i, r)))
-        .fold(None, |acc: Option<(usize, Reply)>, (i, r)| match acc {
+    let reply = (after..turns.len()).filter_map(|i| readings[i].reply.map(|r| (i, r))).fold(
+        None,
+        |acc: Option<(usize, Reply)>, (i, r)| match acc {
             // A refusal or a partial answer outweighs a later courtesy ("thanks anyway").
             Some((_, Reply::Refuses | Reply::Partly)) if r == Reply::Accepts => acc,
             _ => Some((i, r)),
-        });
+        },
+    );
     // A transfer, or a supervisor taking over, leaves the problem open unless a fix follows.
     let handoff = (0..turns.len()).find(|&i| match turns[i].speaker {
         Speaker::Supervisor => true,
@@ -711,6 +712,46 @@ mod tests {
 
     fn run(text: &str) -> Analysis {
         analyze(&parse_labelled(text), CallContext::default())
+    }
+
+    /// The memo keys a turn by its speaker as well as its words: the same words read
+    /// differently from the agent and from the customer.
+    #[test]
+    fn remembered_turns_are_read_per_speaker() {
+        let words = "I want to speak to your manager about this, it is useless.";
+        let agent = run(&format!("Agent: {words}\nCustomer: Okay."));
+        let customer = run(&format!("Agent: Hello.\nCustomer: {words}"));
+        assert_eq!(agent.escalation, None, "an agent asking for a manager is no escalation");
+        assert_eq!(agent.turns[0].mood, None);
+        let escalation = customer.escalation.expect("the customer asks for a manager");
+        assert_eq!((escalation.kind, escalation.turn), (EscalationKind::SupervisorRequest, 1));
+        assert!(customer.turns[1].escalates && customer.turns[1].mood.is_some_and(|m| m <= ESCALATION_MOOD));
+    }
+
+    /// Readings and decodings taken from the memos are the ones worked out afresh: a thread
+    /// that has read other calls first analyses each call exactly as a new thread does.
+    #[test]
+    fn memoised_analyses_equal_fresh_ones() {
+        let calls = [
+            "Agent: Thanks for calling, how can I help?\nCustomer: My order never came and I already called twice.\nAgent: I'm sorry. I've reshipped it today.\nCustomer: Fine. Bye.",
+            "Agent: Thanks for calling, how can I help?\nCustomer: I'd like to update my address.\nAgent: Done, it's updated.\nCustomer: Great, thank you so much!",
+            "Agent: Thanks for calling, how can I help?\nCustomer: This is useless, get me a supervisor.\nSupervisor: I'm here now.\nCustomer: Fine. Bye.",
+        ];
+        let fresh: Vec<String> = calls
+            .iter()
+            .map(|text| {
+                let text = text.to_string();
+                std::thread::spawn(move || serde_json::to_string(&run(&text)).unwrap()).join().unwrap()
+            })
+            .collect();
+        // One thread, every call twice: later calls and repeats hit the memos.
+        let warm: Vec<String> = std::thread::spawn(move || {
+            calls.iter().chain(&calls).map(|text| serde_json::to_string(&run(text)).unwrap()).collect()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(warm[..3], fresh[..]);
+        assert_eq!(warm[3..], fresh[..]);
     }
 
     #[test]

@@ -148,7 +148,10 @@ impl Evidence {
         const { assert!(READINGS < Evidence::ESCALATES as usize) };
         Evidence {
             resolution: resolution_index(resolution) as u8,
-            turns: turns.iter().map(|t| if t.escalates { Evidence::ESCALATES } else { reading_bin(t.mood) as u8 }).collect(),
+            turns: turns
+                .iter()
+                .map(|t| if t.escalates { Evidence::ESCALATES } else { reading_bin(t.mood) as u8 })
+                .collect(),
         }
     }
 }
