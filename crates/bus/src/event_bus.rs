@@ -638,8 +638,8 @@ impl EventBus {
     }
 
     /// One batch of [`EventBus::deliver_due`]. With [`Isolation::Batch`], returns `None`
-    /// (after rolling everything back) as soon as a delivery fails, or if the batch has a
-    /// target with effects outside the store.
+    /// (after rolling everything back) as soon as a delivery fails; a batch with a target whose
+    /// effects are outside the store (a file, HTTP) is made a savepoint per delivery anyway.
     fn deliver_batch(
         &mut self,
         handler: &mut dyn Handler,
@@ -678,10 +678,9 @@ impl EventBus {
                 )
             })
         };
-        if isolation == Isolation::Batch && due.iter().any(external) {
-            return Ok(None);
-        }
-        let isolate = isolation == Isolation::PerDelivery;
+        // A rollback cannot take back a file's line or an HTTP call: such a batch keeps its
+        // savepoints.
+        let isolate = isolation == Isolation::PerDelivery || due.iter().any(external);
         // Let the handler look at its whole share of the batch first (see `Handler::prepare`).
         let ahead: Vec<(&str, &str)> = due
             .iter()

@@ -289,6 +289,28 @@ fn a_failure_in_a_batch_made_whole_undoes_only_that_delivery() {
     assert_eq!(count(&bus, "SELECT COUNT(*) FROM seen"), 9);
 }
 
+/// A file's line cannot be rolled back: a batch with a file target keeps a savepoint per
+/// delivery even for a handler that writes only to the store, so a failure elsewhere in the
+/// batch neither repeats nor loses a line.
+#[test]
+fn a_batch_with_a_file_target_is_never_made_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("out.ndjson");
+    let mut bus = guide_bus(":memory:".as_ref());
+    let to_file = Target { arn: format!("file:{}", file.display()), ..target("file", 0, None) };
+    bus.put_targets(BUS, "twilio-call-completed", &[to_file]).unwrap();
+    let entries: Vec<PutEventsEntry> = (0..4)
+        .map(|i| entry("call.completed", &format!(r#"{{"call_sid": "{}"}}"#, if i == 3 { "fail" } else { "ok" })))
+        .collect();
+    bus.put_events(&entries).unwrap();
+    let mut handler = StoreOnly { calls: 0 };
+    let report = bus.deliver_due(&mut handler, bus::now(), 100).unwrap();
+    assert_eq!((report.delivered, report.retried), (7, 1));
+    assert_eq!(std::fs::read_to_string(&file).unwrap().lines().count(), 4, "one line per event");
+    assert_eq!(handler.calls, 4, "each handler delivery made once");
+    assert_eq!(count(&bus, "SELECT COUNT(*) FROM seen"), 3);
+}
+
 #[test]
 fn failures_retry_with_backoff_then_go_to_the_dead_letter_queue() {
     let mut bus = guide_bus(":memory:".as_ref());
