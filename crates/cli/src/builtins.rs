@@ -51,6 +51,22 @@ impl Builtins {
     }
 }
 
+/// The threads that analyse transcripts ahead: one fewer than the cores (at least one), so the
+/// thread that writes the store — the one every delivery waits for — keeps a core to itself.
+/// With as many analysis threads as cores, the writer lost about a third of its time to them
+/// on two cores.
+fn analysis_pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cores.saturating_sub(1).max(1))
+            .thread_name(|i| format!("analysis-{i}"))
+            .build()
+            .expect("analysis threads start")
+    })
+}
+
 fn failed(e: ProcessError) -> DeliveryError {
     match e {
         // The envelope will not change: retrying cannot help.
@@ -83,7 +99,7 @@ impl Handler for Builtins {
         let cancel = Arc::new(AtomicBool::new(false));
         self.cancel = Arc::clone(&cancel);
         self.arriving = Some(arriving);
-        rayon::spawn(move || {
+        analysis_pool().spawn(move || {
             envelopes.par_iter().for_each_with(sender, |sender, envelope| {
                 if cancel.load(Ordering::Relaxed) {
                     return;
