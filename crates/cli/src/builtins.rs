@@ -17,7 +17,7 @@ pub const UPDATE_SEGMENT_PROFILE: &str = "update-segment-profile";
 /// Delivers to built-in processors. (Queues, other buses and files the bus delivers to itself;
 /// any other target is a permanent failure for now.)
 ///
-/// Transcripts of a batch are analysed ahead on every core ([`Handler::prepare`]), in the
+/// Transcripts of a batch are analysed ahead on the analysis threads ([`Handler::prepare`]), in the
 /// background: the first deliveries are written while the later transcripts are still being
 /// read, and each delivery waits only for its own analysis, then rescores it with the
 /// customer's history and writes.
