@@ -123,7 +123,15 @@ pub struct CallContext {
 
 /// Analyses one call's turns.
 pub fn analyze(turns: &[Turn], context: CallContext) -> Analysis {
-    let readings: Vec<TurnReading> = TURN_READINGS.with_borrow_mut(|memo| turns.iter().map(|t| memo.read(t)).collect());
+    let readings: Vec<TurnReading> = TURN_READINGS.with_borrow_mut(|by_speaker| {
+        turns
+            .iter()
+            .map(|t| {
+                by_speaker[t.speaker as usize]
+                    .get_or_insert_with(t.text.as_str(), |text| TurnReading::of(t.speaker, text))
+            })
+            .collect()
+    });
     // The customer's side is read as speech (crate::conversation); the agent's is plain VADER.
     // Escalating is an act of displeasure however politely it is worded ("I'd like to speak with
     // a supervisor, please" reads positive to VADER).
@@ -148,18 +156,9 @@ pub fn analyze(turns: &[Turn], context: CallContext) -> Analysis {
     let agent = side_sentiment(&agent_scores);
     let escalation = find_escalation(turns, &readings);
     let (resolution, resolution_turn) = find_resolution(turns, &readings);
-    let decoded = DECODINGS.with_borrow_mut(|memo| {
-        let evidence = Evidence::of(&moods, resolution);
-        if let Some(decoded) = memo.get(&evidence) {
-            return *decoded;
-        }
-        let decoded = Decoder::shipped().decode_evidence(&evidence);
-        if memo.len() >= DECODING_MEMO_LIMIT {
-            memo.clear();
-        }
-        memo.insert(evidence, decoded);
-        decoded
-    });
+    let evidence = Evidence::of(&moods, resolution);
+    let decoded =
+        DECODINGS.with_borrow_mut(|memo| memo.get_or_insert_with(&evidence, |e| Decoder::shipped().decode_evidence(e)));
     let sentiment = decoded.label;
     let word_count = readings.iter().map(|r| r.words).sum();
     let talk = talk_metrics(turns);
@@ -182,7 +181,7 @@ pub fn analyze(turns: &[Turn], context: CallContext) -> Analysis {
 }
 
 /// Everything the analysis reads from one turn on its own: a pure function of the speaker and
-/// the words, so it is worked out once per distinct turn ([`TurnMemo`]).
+/// the words, so it is worked out once per distinct turn (`TURN_READINGS`).
 #[derive(Debug, Clone, Copy)]
 struct TurnReading {
     /// VADER on the whole turn.
@@ -234,39 +233,47 @@ impl TurnReading {
     }
 }
 
-/// Turn readings already worked out on this thread, per speaker and text. Contact-centre calls
-/// repeat themselves — greetings, scripted offers, "Is there anything else?" — so most turns of
-/// a batch of calls have been read before. Bounded: a full map starts again empty.
-#[derive(Default)]
-struct TurnMemo {
-    by_speaker: [FxHashMap<Box<str>, TurnReading>; 4],
+/// Values of a pure function kept by their argument, up to a bound: a full memo starts again
+/// empty.
+struct Memo<K, V> {
+    values: FxHashMap<K, V>,
 }
 
-/// Distinct turns a [`TurnMemo`] keeps per speaker (a few megabytes).
-const TURN_MEMO_LIMIT: usize = 1 << 16;
+impl<K: std::hash::Hash + Eq, V: Copy> Memo<K, V> {
+    /// Entries kept before starting again (a few megabytes at most for the memos below).
+    const LIMIT: usize = 1 << 16;
 
-impl TurnMemo {
-    fn read(&mut self, turn: &Turn) -> TurnReading {
-        let memo = &mut self.by_speaker[turn.speaker as usize];
-        if let Some(reading) = memo.get(turn.text.as_str()) {
-            return *reading;
+    fn new() -> Memo<K, V> {
+        Memo { values: FxHashMap::default() }
+    }
+
+    /// The value for `key`, worked out with `make` the first time.
+    fn get_or_insert_with<Q>(&mut self, key: &Q, make: impl FnOnce(&Q) -> V) -> V
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(value) = self.values.get(key) {
+            return *value;
         }
-        let reading = TurnReading::of(turn.speaker, &turn.text);
-        if memo.len() >= TURN_MEMO_LIMIT {
-            memo.clear();
+        let value = make(key);
+        if self.values.len() >= Self::LIMIT {
+            self.values.clear();
         }
-        memo.insert(turn.text.as_str().into(), reading);
-        reading
+        self.values.insert(key.to_owned(), value);
+        value
     }
 }
 
-/// Decodings kept per thread by their evidence (a handful of bytes per call): calls that read
-/// alike turn by turn decode alike.
-const DECODING_MEMO_LIMIT: usize = 1 << 16;
-
 thread_local! {
-    static TURN_READINGS: std::cell::RefCell<TurnMemo> = std::cell::RefCell::new(TurnMemo::default());
-    static DECODINGS: std::cell::RefCell<FxHashMap<Evidence, Decoded>> = std::cell::RefCell::new(FxHashMap::default());
+    /// Turn readings already worked out on this thread, per speaker and text. Contact-centre
+    /// calls repeat themselves — greetings, scripted offers, "Is there anything else?" — so most
+    /// turns of a batch of calls have been read before.
+    static TURN_READINGS: std::cell::RefCell<[Memo<String, TurnReading>; 4]> =
+        std::cell::RefCell::new(std::array::from_fn(|_| Memo::new()));
+    /// Decodings by their evidence (a handful of bytes per call): calls that read alike turn by
+    /// turn decode alike.
+    static DECODINGS: std::cell::RefCell<Memo<Evidence, Decoded>> = std::cell::RefCell::new(Memo::new());
 }
 
 impl Analysis {
@@ -396,8 +403,9 @@ const OFFERING: [&str; 9] = ["if", "could", "would", "can", "prefer", "want", "l
 const CONDITIONAL: [&str; 3] = ["if", "prefer", "whether"];
 
 fn find_escalation(turns: &[Turn], readings: &[TurnReading]) -> Option<Escalation> {
-    let (i, (turn, reading)) = turns.iter().zip(readings).enumerate().find(|(_, (_, r))| r.escalation.is_some())?;
-    Some(Escalation { kind: reading.escalation?, turn: i, speaker: turn.speaker })
+    turns.iter().zip(readings).enumerate().find_map(|(i, (turn, reading))| {
+        reading.escalation.map(|kind| Escalation { kind, turn: i, speaker: turn.speaker })
+    })
 }
 
 fn customer_escalation(c: &Clause) -> Option<EscalationKind> {

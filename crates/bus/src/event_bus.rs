@@ -656,12 +656,14 @@ impl EventBus {
                  WHERE d.due_at <= ?1 ORDER BY d.due_at, d.id LIMIT ?2",
             )?;
             stmt.query_map(params![now, limit as i64], |r| {
+                let (bus, rule, target_id): (String, String, String) = (r.get(2)?, r.get(3)?, r.get(4)?);
                 Ok(DueDelivery {
                     id: r.get(0)?,
                     seq: r.get(1)?,
-                    bus: r.get(2)?,
-                    rule: r.get(3)?,
-                    target_id: r.get(4)?,
+                    scope: format!("{bus}/{rule}/{target_id}"),
+                    bus,
+                    rule,
+                    target_id,
                     attempts: r.get(5)?,
                     event_id: r.get(6)?,
                     envelope: r.get(7)?,
@@ -671,7 +673,7 @@ impl EventBus {
             .collect::<Result<_, _>>()?
         };
         let external = |d: &DueDelivery| {
-            self.targets.get(&format!("{}/{}/{}", d.bus, d.rule, d.target_id)).is_some_and(|loaded| {
+            self.targets.get(&d.scope).is_some_and(|loaded| {
                 matches!(
                     LocalTarget::of(&loaded.target.arn, &self.location),
                     Some(LocalTarget::File(_) | LocalTarget::Http(_))
@@ -685,7 +687,7 @@ impl EventBus {
         let ahead: Vec<(&str, &str)> = due
             .iter()
             .filter_map(|d| {
-                let loaded = self.targets.get(&format!("{}/{}/{}", d.bus, d.rule, d.target_id))?;
+                let loaded = self.targets.get(&d.scope)?;
                 let to_handler = matches!(loaded.shape, Shape::Whole)
                     && LocalTarget::of(&loaded.target.arn, &self.location).is_none();
                 to_handler.then_some((loaded.target.arn.as_str(), d.envelope.as_str()))
@@ -697,15 +699,14 @@ impl EventBus {
         drop(ahead);
         let mut counters = Counters::default();
         for d in due {
-            let DueDelivery { id, bus, rule, target_id, attempts, event_id, envelope, ingested_at, .. } = &d;
+            let DueDelivery { id, bus, rule, scope, attempts, event_id, envelope, ingested_at, .. } = &d;
             let (id, attempts, ingested_at) = (*id, *attempts, *ingested_at);
-            let scope = format!("{bus}/{rule}/{target_id}");
             let rule_arn = self.location.rule_arn(bus, rule);
-            let Some(LoadedTarget { target, shape, .. }) = self.targets.get(&scope) else {
+            let Some(LoadedTarget { target, shape, .. }) = self.targets.get(scope) else {
                 // The target was removed after the event was accepted.
                 let why = ("TargetNotFound", "The target no longer exists.");
                 dead_letter(&tx, &d, None, &rule_arn, "", attempts, why, now)?;
-                counters.add(&scope, "DeadLetterInvocations", 1);
+                counters.add(scope, "DeadLetterInvocations", 1);
                 report.dead_lettered += 1;
                 continue;
             };
@@ -772,7 +773,7 @@ impl EventBus {
                 }
                 None => handler.deliver(&delivery, &tx),
             };
-            counters.add_duration(&scope, started.elapsed());
+            counters.add_duration(scope, started.elapsed());
             if !isolate {
                 if outcome.is_err() {
                     // Dropping the transaction rolls it back.
@@ -781,14 +782,14 @@ impl EventBus {
             } else {
                 if outcome.is_err() {
                     tx.prepare_cached("ROLLBACK TO delivery")?.execute([])?;
-                    counters.add(&scope, "Errors", 1);
+                    counters.add(scope, "Errors", 1);
                 }
                 tx.prepare_cached("RELEASE delivery")?.execute([])?;
             }
             match outcome {
                 Ok(()) => {
                     tx.prepare_cached("DELETE FROM deliveries WHERE id = ?1")?.execute([id])?;
-                    counters.add(&scope, "Invocations", 1);
+                    counters.add(scope, "Invocations", 1);
                     report.delivered += 1;
                 }
                 Err(e) => {
@@ -809,16 +810,16 @@ impl EventBus {
                             now,
                         )?;
                         if target.dead_letter_arn.is_some() {
-                            counters.add(&scope, "DeadLetterInvocations", 1);
+                            counters.add(scope, "DeadLetterInvocations", 1);
                         } else {
-                            counters.add(&scope, "FailedInvocations", 1);
+                            counters.add(scope, "FailedInvocations", 1);
                         }
                         report.dead_lettered += 1;
                     } else {
                         let due = now + backoff_seconds(attempts, id as u64 ^ u64::from(attempts));
                         tx.prepare_cached("UPDATE deliveries SET attempts = ?2, due_at = ?3 WHERE id = ?1")?
                             .execute(params![id, attempts, due])?;
-                        counters.add(&scope, "RetryInvocationAttempts", 1);
+                        counters.add(scope, "RetryInvocationAttempts", 1);
                         report.retried += 1;
                     }
                 }
@@ -1321,6 +1322,8 @@ struct DueDelivery {
     bus: String,
     rule: String,
     target_id: String,
+    /// `bus/rule/target`: the key of [`EventBus::targets`] and the target's counter scope.
+    scope: String,
     attempts: u32,
     event_id: String,
     envelope: String,
