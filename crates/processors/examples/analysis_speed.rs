@@ -17,7 +17,9 @@ fn main() {
         eprintln!("usage: analysis_speed RUN_DB");
         std::process::exit(2);
     };
-    let conn = rusqlite::Connection::open(&source).expect("the run's store");
+    // Read-only: a mistyped path is an error, not a new empty store.
+    let conn = rusqlite::Connection::open_with_flags(&source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("{source}: cannot open the run's store: {e}"));
     let texts: Vec<String> = conn
         .prepare("SELECT text FROM transcripts ORDER BY rowid")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())

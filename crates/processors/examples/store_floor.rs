@@ -40,7 +40,9 @@ fn main() {
         std::process::exit(2);
     };
     let (no_queue, no_lookups) = (args.iter().any(|a| a == "--no-queue"), args.iter().any(|a| a == "--no-lookups"));
-    let src = Connection::open(source).expect("the run's store");
+    // Read-only: a mistyped path is an error, not a new empty store.
+    let src = Connection::open_with_flags(source, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("{source}: cannot open the run's store: {e}"));
     let schema: Vec<String> = src
         .prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%'")
         .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
